@@ -1,0 +1,24 @@
+# The two commands for a fresh clone: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint
+
+run:
+	@$(PYTHON) scripts/bootstrap.py $(VENV) requirements.txt
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/honcho --procfile Procfile start
+
+test:
+	@$(PYTHON) scripts/bootstrap.py $(VENV) requirements-dev.txt
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	@$(PYTHON) scripts/bootstrap.py $(VENV) requirements-dev.txt
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -1,0 +1,327 @@
+"""Settings for Influence: one module, every machine-specific value from the environment.
+
+With nothing set, the project runs on the embedded default: SQLite and a filesystem
+Celery broker under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch the same code to
+PostgreSQL and Redis. ``.env.example`` documents every variable.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+
+def _read(name: str, cast: Any, default: Any) -> Any:
+    """Read one variable with its type; a malformed value stops start-up naming the variable."""
+    try:
+        return env.get_value(name, cast=cast, default=default)
+    except (ValueError, TypeError, KeyError, ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = str(_read(name, str, default)).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be one of {', '.join(choices)}; got {value!r}."
+        )
+    return value
+
+
+def _persistent_secret(name: str, filename: str, *, nbytes: int = 48) -> str:
+    """Return the variable, or a random secret generated once into var/ (embedded default)."""
+    value = str(_read(name, str, "")).strip()
+    if value:
+        return value
+    path = VAR_DIR / filename
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(nbytes))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+VAR_DIR = Path(_read("VAR_DIR", str, str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = _read("DEBUG", bool, False)
+SECRET_KEY = _persistent_secret("SECRET_KEY", "secret_key")
+# Key for the HMAC that turns non-members' handles into anonymous hashes (invariant 3).
+HANDLE_HASH_KEY = _persistent_secret("HANDLE_HASH_KEY", "handle_hash_key").encode()
+
+ALLOWED_HOSTS: list[str] = _read("ALLOWED_HOSTS", list, ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS: list[str] = _read("CSRF_TRUSTED_ORIGINS", list, [])
+SITE_URL = str(_read("SITE_URL", str, "http://127.0.0.1:8000")).rstrip("/")
+
+# HTTPS hardening: off on the embedded default (plain http on localhost), on in production.
+SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", bool, False)
+SESSION_COOKIE_SECURE = _read("SECURE_COOKIES", bool, False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", int, 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = _read("SECURE_HSTS_PRELOAD", bool, False)
+if _read("TRUST_X_FORWARDED_PROTO", bool, False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "profiles",
+    "scoring",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "influence.urls"
+WSGI_APPLICATION = "influence.wsgi.application"
+ASGI_APPLICATION = "influence.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {"default": _read("DATABASE_URL", env.db_url_config, f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if not isinstance(DATABASES["default"], dict):  # env.db_url_config returns a dict when parsed
+    DATABASES["default"] = env.db_url_config(str(DATABASES["default"]))
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat are separate processes on one file: WAL lets readers run beside
+    # a writer, IMMEDIATE takes the write lock up front so a transaction never deadlocks
+    # half-way, and the timeout waits out a short write instead of failing.
+    _db.setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+    # A file, not memory, so a worker process can share the test database.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db.setdefault("CONN_MAX_AGE", _read("CONN_MAX_AGE", int, 60))
+    _db.setdefault("CONN_HEALTH_CHECKS", True)
+else:
+    raise ImproperlyConfigured("Environment variable DATABASE_URL must be postgres:// or sqlite://")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "profiles.User"
+
+# --- Broker and cache -----------------------------------------------------------------
+REDIS_URL = str(_read("REDIS_URL", str, "")).strip()
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("Environment variable REDIS_URL must start with redis:// or rediss://")
+
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        # Longer than the longest task's hard time limit, so a message is redelivered
+        # only when its worker really died (acks_late).
+        "visibility_timeout": _read("CELERY_VISIBILITY_TIMEOUT", int, 3600),
+    }
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    _broker_dir = VAR_DIR / "broker"
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's filesystem transport: a real broker shared by separate processes, no server.
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+CELERY_TASK_DEFAULT_QUEUE = str(_read("CELERY_QUEUE", str, "influence"))
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 600
+CELERY_TASK_TIME_LIMIT = 660
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+SCORING_DISPATCH_SECONDS = _read("SCORING_DISPATCH_SECONDS", int, 60)
+# Every periodic schedule lives here, and only here.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-scores": {
+        "task": "scoring.tasks.dispatch_due_scores",
+        "schedule": float(SCORING_DISPATCH_SECONDS),
+    },
+    "prune-stale-imports": {
+        "task": "scoring.tasks.prune_stale_imports",
+        "schedule": crontab(minute=17),
+    },
+}
+
+# --- Accounts (allauth) -----------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "profiles.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "profiles.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = _choice(
+    "ACCOUNT_EMAIL_VERIFICATION", "mandatory", ("mandatory", "optional", "none")
+)
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_SIGNUP_FORM_CLASS = "profiles.forms.ConsentSignupForm"
+ACCOUNT_LOGOUT_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+MINIMUM_AGE = _read("MINIMUM_AGE", int, 16)
+
+
+def _oidc_providers() -> list[dict[str, Any]]:
+    raw = str(_read("OIDC_PROVIDERS", str, "")).strip()
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"Environment variable OIDC_PROVIDERS is not JSON: {exc}") from exc
+    required = ("id", "name", "server_url", "client_id", "secret")
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and all(isinstance(i.get(k), str) and i[k] for k in required)
+        for i in items
+    ):
+        raise ImproperlyConfigured(
+            "Environment variable OIDC_PROVIDERS must be a JSON list of objects with "
+            "id, name, server_url, client_id and secret."
+        )
+    return [
+        {
+            "provider_id": i["id"],
+            "name": i["name"],
+            "client_id": i["client_id"],
+            "secret": i["secret"],
+            "settings": {"server_url": i["server_url"], "oauth_pkce_enabled": True},
+        }
+        for i in items
+    ]
+
+
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {
+    "openid_connect": {"APPS": _oidc_providers(), "OAUTH_PKCE_ENABLED": True},
+}
+if _read("GITHUB_CLIENT_ID", str, ""):
+    SOCIALACCOUNT_PROVIDERS["github"] = {
+        "APPS": [
+            {
+                "client_id": _read("GITHUB_CLIENT_ID", str, ""),
+                "secret": _read("GITHUB_CLIENT_SECRET", str, ""),
+            }
+        ],
+        "SCOPE": ["read:user"],
+    }
+
+# --- Email ----------------------------------------------------------------------------
+EMAIL_CONFIG = _read("EMAIL_URL", env.email_url_config, "consolemail://")
+if not isinstance(EMAIL_CONFIG, dict):
+    EMAIL_CONFIG = env.email_url_config(str(EMAIL_CONFIG))
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = str(_read("DEFAULT_FROM_EMAIL", str, "Influence <no-reply@localhost>"))
+
+# --- Passwords, i18n, static ----------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_ROOT = Path(_read("MEDIA_ROOT", str, str(VAR_DIR / "media")))
+WHITENOISE_USE_FINDERS = _read("WHITENOISE_USE_FINDERS", bool, False)
+
+# --- Imports --------------------------------------------------------------------------
+IMPORT_MAX_BYTES = _read("IMPORT_MAX_MB", int, 200) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["scoring.uploads.LimitedTemporaryFileUploadHandler"]
+SIGNAL_RETENTION_DAYS = _read("SIGNAL_RETENTION_DAYS", int, 90)
+SCORE_INTERVAL_HOURS = _read("SCORE_INTERVAL_HOURS", int, 24)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LOG_LEVEL = _choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

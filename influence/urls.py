@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from influence.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("scoring.urls")),
+    path("", include("profiles.urls")),
+]

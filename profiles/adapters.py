@@ -1,0 +1,36 @@
+"""allauth customisation: every sign-up path records consent with the new member, atomically."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.db import transaction
+from django.http import HttpRequest
+
+from profiles.services import consents_record_signup
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=commit)
+            if commit:
+                consents_record_signup(user=user, granted=form.granted_purposes())
+        return user
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: Any) -> bool:
+        # Social sign-up always stops at the consent step; no user row exists before it.
+        return False
+
+    def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> Any:
+        if form is None:
+            # Auto sign-up is off, so a social sign-up always comes through the consent form.
+            raise PermissionError("Social sign-up needs the consent step.")
+        with transaction.atomic():
+            user = super().save_user(request, sociallogin, form=form)
+            consents_record_signup(user=user, granted=form.granted_purposes())
+        return user

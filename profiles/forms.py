@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest
+
+from profiles.purposes import OPTIONAL_PURPOSES, PURPOSES, Purpose
+
+
+def consent_field_name(purpose: str) -> str:
+    return f"consent_{purpose}"
+
+
+class ConsentSignupForm(forms.Form):
+    """The consent step, part of every sign-up form: each purpose unticked, terms required.
+
+    allauth mixes this into its sign-up forms; the answers are recorded by the adapter
+    in the same transaction that creates the member.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["age_confirmed"] = forms.BooleanField(
+            required=True,
+            label=f"I am at least {settings.MINIMUM_AGE} years old.",
+            error_messages={
+                "required": f"You must be at least {settings.MINIMUM_AGE} years old to sign up."
+            },
+        )
+        terms = PURPOSES[Purpose.TERMS]
+        self.fields[consent_field_name(Purpose.TERMS)] = forms.BooleanField(
+            required=True,
+            label=terms.text,
+            error_messages={"required": "You must accept the terms of the account to sign up."},
+        )
+        for purpose in OPTIONAL_PURPOSES:
+            self.fields[consent_field_name(purpose.purpose)] = forms.BooleanField(
+                required=False, initial=False, label=purpose.text
+            )
+
+    def granted_purposes(self) -> list[str]:
+        return [p for p in PURPOSES if self.cleaned_data.get(consent_field_name(p))]
+
+    def consent_fields(self) -> list[tuple[Any, Any]]:
+        """(purpose text, bound field) pairs, in the order shown."""
+        return [(PURPOSES[p], self[consent_field_name(p)]) for p in PURPOSES]
+
+    def signup(self, request: HttpRequest, user: Any) -> None:
+        """Required by allauth; consent is recorded by the adapter when the user is saved."""

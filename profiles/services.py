@@ -1,0 +1,86 @@
+"""State changes about people and consent. Web views, API views and tasks all call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from profiles.models import ConsentMethod, ConsentRecord, User
+from profiles.purposes import PURPOSES, Purpose
+from profiles.selectors import consent_states
+
+
+class ConsentError(Exception):
+    """A consent change that cannot be made; the message is for the member."""
+
+
+def _lock_member(user_id: int) -> User:
+    # Every consent change and every score write takes this row lock first, so a
+    # withdrawal and a running scoring task are serialised (invariant 2).
+    return User.objects.select_for_update().get(pk=user_id)
+
+
+def _append(*, user: User, purpose: str, granted: bool, method: str) -> ConsentRecord:
+    text = PURPOSES[purpose]
+    return ConsentRecord.objects.create(
+        user=user,
+        purpose=purpose,
+        granted=granted,
+        policy_version=text.version,
+        text_sha256=text.sha256,
+        method=method,
+    )
+
+
+@transaction.atomic
+def consents_record_signup(*, user: User, granted: Iterable[str]) -> list[ConsentRecord]:
+    """Record the sign-up form's answers: the terms plus each ticked optional purpose."""
+    chosen = set(granted)
+    unknown = chosen - set(PURPOSES)
+    if unknown:
+        raise ConsentError(f"Unknown purpose: {', '.join(sorted(unknown))}.")
+    if Purpose.TERMS not in chosen:
+        raise ConsentError("You must accept the terms of the account to sign up.")
+    _lock_member(user.pk)
+    return [
+        _append(user=user, purpose=p, granted=True, method=ConsentMethod.SIGNUP)
+        for p in PURPOSES
+        if p in chosen
+    ]
+
+
+@transaction.atomic
+def consent_give(*, user: User, purpose: str, method: str = ConsentMethod.CONSENT_CENTRE) -> ConsentRecord:
+    """Grant one optional purpose (or renew it under a new policy version)."""
+    if purpose not in PURPOSES or PURPOSES[purpose].required:
+        raise ConsentError("That is not a purpose you can grant here.")
+    member = _lock_member(user.pk)
+    state = consent_states(user=member)[purpose]
+    if state.active:
+        raise ConsentError(f"“{state.purpose.title}” is already granted.")
+    record = _append(user=member, purpose=purpose, granted=True, method=method)
+    if purpose == Purpose.SCORING:
+        from scoring.services.scores import scoring_schedule_now
+
+        scoring_schedule_now(user_id=member.pk)
+    return record
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, user: User, purpose: str, method: str = ConsentMethod.CONSENT_CENTRE
+) -> ConsentRecord:
+    """Withdraw one optional purpose; its effects happen in this same transaction."""
+    if purpose not in PURPOSES or PURPOSES[purpose].required:
+        raise ConsentError("The terms cannot be withdrawn; delete the account instead.")
+    member = _lock_member(user.pk)
+    state = consent_states(user=member)[purpose]
+    if not state.granted:
+        raise ConsentError(f"“{state.purpose.title}” is not granted.")
+    record = _append(user=member, purpose=purpose, granted=False, method=method)
+    if purpose == Purpose.SCORING:
+        from scoring.services.scores import scoring_data_delete
+
+        scoring_data_delete(user_id=member.pk)
+    return record

@@ -1,0 +1,31 @@
+"""Signal archive (v1): streaming reader, validator and aggregator. No Django here.
+
+See docs/archive-format.md for the format; `read_archive` is the one entry point.
+"""
+
+from .handles import make_hasher, normalise_handle
+from .model import (
+    INTERACTION_KINDS,
+    NETWORKS,
+    Account,
+    Archive,
+    ArchiveInvalid,
+    EdgeAgg,
+    LineError,
+    PostAgg,
+)
+from .reader import read_archive
+
+__all__ = [
+    "INTERACTION_KINDS",
+    "NETWORKS",
+    "Account",
+    "Archive",
+    "ArchiveInvalid",
+    "EdgeAgg",
+    "LineError",
+    "PostAgg",
+    "make_hasher",
+    "normalise_handle",
+    "read_archive",
+]

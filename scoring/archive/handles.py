@@ -1,0 +1,94 @@
+"""Handle normalisation and keyed hashing, so counterparts are never stored in clear."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from .model import MAX_HANDLE_CHARS, MIN_SECRET_BYTES, NETWORKS
+
+
+def normalise_handle(handle: str) -> str:
+    """Return the canonical form of a handle, so that one person always hashes the same.
+
+    Lowercases, strips surrounding whitespace and one leading '@'; a domain (after '@',
+    or the whole handle when it has a dot, as on Bluesky) loses one trailing dot and is
+    IDNA-encoded. Raises ValueError, never quoting the handle, when it is empty, holds
+    whitespace or control characters, or is longer than 320 characters.
+    """
+    if not isinstance(handle, str):
+        raise ValueError("a handle must be a string")
+    text = handle.strip()
+    if text.startswith("@"):
+        text = text[1:]
+    if not text:
+        raise ValueError("the handle is empty")
+    if len(text) > MAX_HANDLE_CHARS:
+        raise ValueError(f"the handle is longer than {MAX_HANDLE_CHARS} characters")
+    if not text.isprintable():
+        if any(char.isspace() for char in text):
+            raise ValueError("the handle contains whitespace")
+        raise ValueError("the handle contains control or invisible characters")
+    if " " in text:
+        raise ValueError("the handle contains whitespace")
+    text = text.lower()
+    if "@" in text:
+        local, _, domain = text.partition("@")
+        if "@" in domain:
+            raise ValueError("the handle contains more than one '@'")
+        if not local:
+            raise ValueError("the handle has nothing before '@'")
+        text = f"{local}@{_normalise_domain(domain)}"
+    elif "." in text:
+        text = _normalise_domain(text)
+    if len(text) > MAX_HANDLE_CHARS:
+        raise ValueError(f"the handle is longer than {MAX_HANDLE_CHARS} characters")
+    return text
+
+
+def _normalise_domain(domain: str) -> str:
+    if domain.endswith("."):
+        domain = domain[:-1]
+    if not domain:
+        raise ValueError("the handle has no domain after '@'")
+    try:
+        encoded = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        # The codec's message can quote the label, so it is not passed on.
+        raise ValueError("the handle's domain is not a valid domain name") from None
+    if "" in encoded.split("."):
+        raise ValueError("the handle's domain is not a valid domain name")
+    return encoded
+
+
+def check_hash_key(secret: bytes, network: str) -> None:
+    """Raise ValueError unless `secret` and `network` can key handle hashes."""
+    if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
+        raise ValueError(f"the hashing secret must be at least {MIN_SECRET_BYTES} bytes")
+    if network not in NETWORKS:
+        raise ValueError(f"unknown network; expected one of {', '.join(sorted(NETWORKS))}")
+
+
+def keyed_hash(secret: bytes, network: str, handle: str) -> str:
+    """HMAC-SHA256(secret, "network:normalised handle") as hex, uncached."""
+    message = f"{network}:{normalise_handle(handle)}".encode()
+    return hmac.digest(secret, message, "sha256").hex()
+
+
+def make_hasher(secret: bytes, network: str) -> Callable[[str], str]:
+    """Return a memoised `handle -> hex HMAC` function for one network.
+
+    The cache is keyed by the handle as given and grows with the number of distinct
+    handles, which is what an import needs: the same counterpart repeats a lot.
+    Raises ValueError for a short secret or an unknown network.
+    """
+    check_hash_key(secret, network)
+    cache: dict[str, str] = {}
+
+    def hash_handle(handle: str) -> str:
+        digest = cache.get(handle)
+        if digest is None:
+            digest = cache[handle] = keyed_hash(secret, network, handle)
+        return digest
+
+    return hash_handle

@@ -1,0 +1,186 @@
+"""Gaming flags. Each flag carries its evidence in numbers and discounts the signal it
+concerns; none of them bans anyone or zeroes a score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .features import FollowerTable, Pairs
+from .trust import TrustContext
+from .types import DAY, FlagKind, FloatArray, IntArray, MemberBatch, Params
+from .types import Flag as Flag
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Flags per member row and the keep factors they imply (1 = untouched)."""
+
+    flags: list[list[Flag]]
+    pair_keep: FloatArray
+    follower_keep: FloatArray
+    network_keep: FloatArray
+
+
+def detect(
+    batch: MemberBatch,
+    ctx: TrustContext,
+    pairs: Pairs,
+    followers: FollowerTable,
+    now: int,
+    p: Params,
+) -> Detection:
+    n = len(batch)
+    flags: list[list[Flag]] = [[] for _ in range(n)]
+    pair_keep = np.ones(len(pairs.row))
+    follower_keep = np.ones(len(followers.row))
+    network_keep = np.ones(n)
+    _follower_burst(n, pairs, followers, now, p, flags, follower_keep)
+    _engagement_ring(batch, ctx, pairs, p, flags, pair_keep, network_keep)
+    _low_trust(n, pairs, p, flags, pair_keep)
+    return Detection(flags, pair_keep, follower_keep, network_keep)
+
+
+def _follower_burst(
+    n: int,
+    pairs: Pairs,
+    followers: FollowerTable,
+    now: int,
+    p: Params,
+    flags: list[list[Flag]],
+    follower_keep: FloatArray,
+) -> None:
+    """Followers arriving many times faster than usual while new engagers do not."""
+    days = p.window_days
+    k = p.burst_days
+    if days <= k:
+        return
+    start = now - p.window_seconds
+    inside = (followers.at >= start) & (followers.at < now)
+    day = (followers.at[inside] - start) // DAY
+    rows = followers.row[inside]
+    hist = np.bincount(rows * days + day, minlength=n * days).reshape(n, days)
+    csum = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(hist, axis=1)], axis=1)
+    windows = csum[:, k:] - csum[:, :-k]  # followers gained in each k-day window
+    burst = windows.max(axis=1)
+    first_day = windows.argmax(axis=1)
+    usual = np.median(windows, axis=1)
+    follower_lift = burst / (usual + 1.0)
+    candidates = np.flatnonzero((burst >= p.burst_min_followers) & (follower_lift >= p.burst_ratio))
+    if len(candidates) == 0:
+        return
+    # New engagers (first engagement) right after the burst versus the usual rate.
+    burst_start = start + first_day * DAY
+    follow_s = p.burst_follow_days * DAY
+    pair_start = burst_start[pairs.row]
+    in_window = pairs.first_at >= start
+    after = in_window & (pairs.first_at >= pair_start) & (pairs.first_at < pair_start + follow_s)
+    new_after = np.bincount(pairs.row[after], minlength=n)
+    new_total = np.bincount(pairs.row[in_window], minlength=n)
+    expected = new_total * (p.burst_follow_days / days)
+    engager_lift = (new_after + 1.0) / (expected + 1.0)
+    per_follower = new_after / np.maximum(burst, 1)
+    for r in candidates:
+        if per_follower[r] >= p.burst_engagers_per_follower and engager_lift[r] >= 2.0:
+            continue
+        lo = int(burst_start[r])
+        hit = (followers.row == r) & (followers.at >= lo) & (followers.at < lo + k * DAY)
+        follower_keep[hit] = 1.0 - p.burst_discount
+        flags[r].append(
+            Flag(
+                kind=FlagKind.FOLLOWER_BURST,
+                evidence={
+                    "burst_followers": float(burst[r]),
+                    "burst_days": float(k),
+                    "burst_start": float(lo),
+                    "usual_followers_per_window": float(usual[r]),
+                    "follower_lift": round(float(follower_lift[r]), 2),
+                    "new_engagers_after": float(new_after[r]),
+                    "new_engagers_per_new_follower": round(float(per_follower[r]), 4),
+                    "engager_lift": round(float(engager_lift[r]), 2),
+                },
+                discount=p.burst_discount,
+            )
+        )
+
+
+def _engagement_ring(
+    batch: MemberBatch,
+    ctx: TrustContext,
+    pairs: Pairs,
+    p: Params,
+    flags: list[list[Flag]],
+    pair_keep: FloatArray,
+    network_keep: FloatArray,
+) -> None:
+    """A small set that engages the member, is engaged back, and engages each other."""
+    n = len(batch)
+    if len(pairs.row) == 0:
+        return
+    recip = pairs.reciprocal
+    ring_people = np.bincount(pairs.row[recip], minlength=n)
+    recip_events = np.bincount(pairs.row[recip], pairs.events[recip], minlength=n)
+    all_events = np.bincount(pairs.row, pairs.events, minlength=n)
+    share = recip_events / np.maximum(all_events, 1.0)
+    candidates = np.flatnonzero((ring_people >= p.ring_min_size) & (share >= p.ring_min_share))
+    for r in candidates:
+        idx = np.flatnonzero((pairs.row == r) & recip)
+        # The densest part is among the heaviest reciprocal engagers.
+        idx = idx[np.argsort(-pairs.events[idx], kind="stable")[: p.ring_max_size]]
+        members = pairs.node[idx]
+        k = len(members)
+        sub = ctx.engage[members][:, members]
+        density = sub.nnz / (k * (k - 1))
+        if density < p.ring_min_density:
+            continue
+        ring_share = float(pairs.events[idx].sum() / max(all_events[r], 1.0))
+        pair_keep[idx] *= 1.0 - p.ring_discount
+        network_keep[r] *= 1.0 - p.ring_discount * ring_share
+        flags[r].append(
+            Flag(
+                kind=FlagKind.ENGAGEMENT_RING,
+                evidence={
+                    "ring_size": float(k),
+                    "reciprocal_engagers": float(ring_people[r]),
+                    "ring_share_of_engagement": round(ring_share, 4),
+                    "ring_density": round(float(density), 4),
+                    "events_per_ring_engager": round(float(pairs.events[idx].mean()), 2),
+                },
+                discount=p.ring_discount,
+            )
+        )
+
+
+def _low_trust(
+    n: int, pairs: Pairs, p: Params, flags: list[list[Flag]], pair_keep: FloatArray
+) -> None:
+    """Most engagers have no trust path from the seeds."""
+    low = pairs.weight < p.low_trust
+    people = np.bincount(pairs.row, minlength=n)
+    low_people = np.bincount(pairs.row[low], minlength=n)
+    share = low_people / np.maximum(people, 1)
+    hits = np.flatnonzero((people >= p.low_trust_min_engagers) & (share >= p.low_trust_share))
+    if len(hits) == 0:
+        return
+    hit_rows = np.zeros(n, dtype=np.bool_)
+    hit_rows[hits] = True
+    pair_keep[low & hit_rows[pairs.row]] *= 1.0 - p.low_trust_discount
+    for r in hits:
+        flags[r].append(
+            Flag(
+                kind=FlagKind.LOW_TRUST_ENGAGEMENT,
+                evidence={
+                    "engagers": float(people[r]),
+                    "low_trust_engagers": float(low_people[r]),
+                    "low_trust_share": round(float(share[r]), 4),
+                    "low_trust_threshold": p.low_trust,
+                },
+                discount=p.low_trust_discount,
+            )
+        )
+
+
+def rows_of(flags: list[list[Flag]], kind: str) -> IntArray:
+    """Rows carrying a flag of ``kind`` (for reports and tests)."""
+    return np.array([i for i, fl in enumerate(flags) if any(f.kind == kind for f in fl)], dtype=np.int64)

@@ -1,0 +1,252 @@
+"""Signals, imports and scores.
+
+Non-members appear here only as ``counterpart`` hashes: hex HMAC-SHA256 of their
+normalised handle under ``settings.HANDLE_HASH_KEY`` (invariant 3). Every signal row
+belongs to one source, so disconnecting a source or withdrawing consent deletes exactly
+its rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class SourceKind(models.TextChoices):
+    ARCHIVE = "archive", "Imported archive"
+    GITHUB = "github", "GitHub"
+    MASTODON = "mastodon", "Mastodon"
+
+
+class Source(models.Model):
+    """One account of a member's on one network: connected (verified) or imported (self-reported)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sources"
+    )
+    kind = models.CharField(max_length=16, choices=SourceKind.choices)
+    network = models.CharField(max_length=32)
+    handle = models.CharField(max_length=320, help_text="The member's own handle, normalised.")
+    handle_hash = models.CharField(max_length=64, unique=True)
+    verified = models.BooleanField(default=False)
+    followers_count = models.PositiveBigIntegerField(default=0)
+    following_count = models.PositiveBigIntegerField(default=0)
+    account_created_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.network}:{self.handle}"
+
+    @property
+    def label(self) -> str:
+        return "verified" if self.verified else "self-reported"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Reading the archive"
+    SCORING = "scoring", "Scoring"
+    DONE = "done", "Done"
+    FAILED = "failed", "Refused"
+
+
+class ImportJob(models.Model):
+    """An archive upload and its progress through the worker."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imports"
+    )
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL)
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=255)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    lines_done = models.PositiveBigIntegerField(default=0)
+    interactions = models.PositiveBigIntegerField(default=0)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status in (ImportStatus.SCORING, ImportStatus.DONE):
+            return 100
+        if not self.size:
+            return 0
+        return min(99, int(100 * self.bytes_done / self.size))
+
+
+class ImportedContent(models.Model):
+    """Content hashes already imported for a source, so a re-import adds nothing."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="imported_contents")
+    content_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "content_sha256"], name="uniq_import_content")
+        ]
+
+    def __str__(self) -> str:
+        return self.content_sha256
+
+
+class Post(models.Model):
+    """Aggregates for one of the member's own posts; its text is never stored."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="posts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    post_id = models.CharField(max_length=200)
+    at = models.DateTimeField()
+    tags = models.JSONField(default=list)
+    terms = models.JSONField(default=list)
+    engagers = models.PositiveIntegerField(default=0, help_text="Distinct engagers.")
+    likes = models.PositiveIntegerField(default=0)
+    reshares = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    mentions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "post_id"], name="uniq_post")]
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return self.post_id
+
+
+class Direction(models.TextChoices):
+    IN = "in", "Received"
+    OUT = "out", "Given"
+
+
+class Engagement(models.Model):
+    """Engagement between the member and one counterpart, by kind and direction."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="engagements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    counterpart = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    count = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "counterpart", "kind", "direction"], name="uniq_engagement"
+            )
+        ]
+        indexes = [models.Index(fields=["user"]), models.Index(fields=["counterpart"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.direction} x{self.count}"
+
+
+class FollowDirection(models.TextChoices):
+    FOLLOWER = "follower", "Follows the member"
+    FOLLOWING = "following", "Followed by the member"
+
+
+class Follow(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    counterpart = models.CharField(max_length=64)
+    direction = models.CharField(max_length=16, choices=FollowDirection.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "counterpart", "direction"], name="uniq_follow"
+            )
+        ]
+        indexes = [models.Index(fields=["user"]), models.Index(fields=["counterpart"])]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.at:%Y-%m-%d}"
+
+
+class ScoringState(models.Model):
+    """When a member is next due for scoring: the database, not the broker, holds the work."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scoring_state"
+    )
+    next_score_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    claimed_run = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"due {self.next_score_due}"
+
+
+class Score(models.Model):
+    """A member's current score. One per member, enforced by the one-to-one key."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score"
+    )
+    value = models.DecimalField(max_digits=5, decimal_places=2)
+    components = models.JSONField(help_text="Name -> points; they add up to the value.")
+    confidence = models.FloatField(default=0.0)
+    model_version = models.CharField(max_length=32)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    run_id = models.UUIDField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(value__gte=1) & Q(value__lte=100), name="score_in_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value}"
+
+
+class ScoreSnapshot(models.Model):
+    """Score history: one row per member per scoring run."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score_history"
+    )
+    run_id = models.UUIDField()
+    value = models.DecimalField(max_digits=5, decimal_places=2)
+    components = models.JSONField()
+    model_version = models.CharField(max_length=32)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-computed_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "run_id"], name="uniq_snapshot_run")]
+
+    def __str__(self) -> str:
+        return f"{self.value} @ {self.computed_at:%Y-%m-%d}"

@@ -1,0 +1,60 @@
+"""Reads about signals and scores. Protected objects are fetched only through these."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from profiles.models import User
+from scoring.models import ImportJob, Score, ScoreSnapshot, Source
+
+COMPONENT_LABELS = {
+    "base": "Base",
+    "reach": "Reach",
+    "engagement": "Engagement",
+    "amplification": "Amplification",
+    "network": "Trusted network",
+    "penalties": "Penalties",
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    key: str
+    label: str
+    points: Decimal
+
+
+def import_job_for_member(*, member: User, job_id: uuid.UUID | str) -> ImportJob:
+    """One import job, only for its own member; anything else is a 404."""
+    job = ImportJob.objects.filter(pk=job_id).filter(user=member).first()
+    if job is None:
+        raise Http404("No such import.")
+    return job
+
+
+def current_score(*, member: User) -> Score | None:
+    return Score.objects.filter(user=member).first()
+
+
+def score_components(score: Score) -> list[Component]:
+    return [
+        Component(key=k, label=COMPONENT_LABELS.get(k, k.title()), points=Decimal(v))
+        for k, v in score.components.items()
+    ]
+
+
+def member_sources(*, member: User) -> QuerySet[Source]:
+    return Source.objects.filter(user=member).order_by("network", "handle")
+
+
+def member_imports(*, member: User, limit: int = 10) -> QuerySet[ImportJob]:
+    return ImportJob.objects.filter(user=member).order_by("-created_at")[:limit]
+
+
+def score_history(*, member: User, limit: int = 30) -> QuerySet[ScoreSnapshot]:
+    return ScoreSnapshot.objects.filter(user=member).order_by("-computed_at")[:limit]

@@ -1,0 +1,218 @@
+"""Shared fixtures: the named people, a real Celery worker process, and Chromium.
+
+alice consented to everything; bob never consented to scoring; carol withdrew scoring;
+mallory tries to reach others' data; mod is a moderator.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from profiles.models import User
+from profiles.purposes import OPTIONAL_PURPOSES, Purpose
+from profiles.services import consent_withdraw, consents_record_signup
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# there unless told otherwise.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false")
+# One queue per test run, so a dev worker on the same broker never takes test tasks.
+TEST_QUEUE = f"influence-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings: Any) -> Iterator[None]:
+    from django.core.cache import cache
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # allauth's rate limits count in the cache; each test starts with a clean slate.
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files() -> None:
+    # Pages are rendered with the same hashed static files as in production.
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_queue() -> None:
+    from influence.celery import app
+
+    app.conf.task_default_queue = TEST_QUEUE
+
+
+def make_member(email: str, purposes: list[str]) -> User:
+    user = User.objects.create_user(email=email, password="correct horse battery staple")
+    consents_record_signup(user=user, granted=[Purpose.TERMS, *purposes])
+    return user
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return make_member("alice@example.org", [p.purpose for p in OPTIONAL_PURPOSES])
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return make_member("bob@example.org", [])
+
+
+@pytest.fixture
+def carol(db: None) -> User:
+    user = make_member("carol@example.org", [Purpose.SCORING])
+    consent_withdraw(user=user, purpose=Purpose.SCORING)
+    return user
+
+
+@pytest.fixture
+def mallory(db: None) -> User:
+    return make_member("mallory@example.org", [Purpose.SCORING])
+
+
+@pytest.fixture
+def mod(db: None) -> User:
+    user = make_member("mod@example.org", [])
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+# --- A real worker --------------------------------------------------------------------
+
+
+def _database_url() -> str:
+    """The URL of the test database, for a worker in another process."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db.get("USER") or ""
+    if db.get("PASSWORD"):
+        auth += f":{db['PASSWORD']}"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_QUEUE": TEST_QUEUE,
+            "VAR_DIR": str(settings.VAR_DIR),
+            "HANDLE_HASH_KEY": settings.HANDLE_HASH_KEY.decode(),
+            "SECRET_KEY": settings.SECRET_KEY,
+            **(extra_env or {}),
+        }
+        self.log = Path(settings.VAR_DIR) / f"test-worker-{uuid.uuid4().hex[:6]}.log"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "influence", "worker",
+                "--loglevel", "INFO", "--concurrency", "1", "--pool", "prefork",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "-Q", TEST_QUEUE, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.output()}")
+            if b"ready." in self.log.read_bytes():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready after {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[WorkerProcess]:
+    """A real `celery worker` process on the configured broker and the test database."""
+    worker = WorkerProcess()
+    yield worker
+    worker.stop()
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
+    """Poll until check() is truthy; the worker is a separate process, so this is real time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# --- Chromium -------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    if Path(CHROMIUM).exists():
+        return
+    reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
+    if REQUIRE_BROWSER:
+        return  # the browser fixture fails loudly instead of skipping
+    print(f"\nSkipping browser tests: {reason}")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"REQUIRE_BROWSER is set but Chromium is missing at {CHROMIUM}")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def archive_file(tmp_path: Path) -> Callable[[str], Path]:
+    def write(text: str, name: str = "archive.jsonl") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+

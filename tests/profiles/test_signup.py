@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from profiles.models import ConsentRecord, User
+from profiles.purposes import Purpose
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "email": "new@example.org",
+    "password1": "a long enough passphrase",
+    "password2": "a long enough passphrase",
+    "age_confirmed": "on",
+    "consent_terms": "on",
+}
+
+
+def test_the_sign_up_page_shows_every_purpose_unticked(client) -> None:
+    html = client.get(reverse("account_signup")).content.decode()
+    for purpose in Purpose:
+        assert f'name="consent_{purpose}"' in html
+    assert "checked" not in html
+    assert "withdraw any consent at any time" in html
+
+
+def test_sign_up_creates_the_member_with_their_consents(client, mailoutbox) -> None:
+    response = client.post(reverse("account_signup"), {**FORM, "consent_scoring": "on"})
+    assert response.status_code == 302
+    user = User.objects.get(email="new@example.org")
+    purposes = set(ConsentRecord.objects.filter(user=user).values_list("purpose", flat=True))
+    assert purposes == {Purpose.TERMS, Purpose.SCORING}
+    assert len(mailoutbox) == 1  # the verification code
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("consent_terms", "You must accept the terms of the account"),
+        ("age_confirmed", "You must be at least 16 years old"),
+    ],
+)
+def test_sign_up_without_a_required_answer_is_refused_and_creates_nothing(
+    client, missing: str, message: str
+) -> None:
+    data = {k: v for k, v in FORM.items() if k != missing}
+    response = client.post(reverse("account_signup"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.exists()
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_second_sign_up_with_the_same_email_creates_nothing(client, mailoutbox) -> None:
+    client.post(reverse("account_signup"), FORM)
+    client.logout()
+    # allauth prevents account enumeration (the owner is told by email) and rate-limits
+    # mails to one address, so the answer is a neutral page or a 429; never a second member.
+    response = client.post(reverse("account_signup"), {**FORM, "consent_scoring": "on"})
+    assert response.status_code in (302, 429)
+    assert User.objects.count() == 1
+    assert ConsentRecord.objects.count() == 1
