@@ -22,10 +22,25 @@ env = environ.Env()
 
 def _read(name: str, cast: Any, default: Any) -> Any:
     """Read one variable with its type; a malformed value stops start-up naming the variable."""
+    if cast is bool:
+        cast = _strict_bool
     try:
         return env.get_value(name, cast=cast, default=default)
     except (ValueError, TypeError, KeyError, ImproperlyConfigured) as exc:
         raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _strict_bool(value: str) -> bool:
+    word = str(value).strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:

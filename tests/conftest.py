@@ -44,11 +44,20 @@ def _fast_tests(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _static_files() -> None:
-    # Pages are rendered with the same hashed static files as in production.
-    from django.core.management import call_command
+def _static_files() -> Iterator[None]:
+    # The live server serves static files through the finders, which know only unhashed
+    # names; the hashed manifest build is tested by test_deploy instead.
+    from django.test.utils import override_settings
 
-    call_command("collectstatic", interactive=False, verbosity=0)
+    override = override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+        }
+    )
+    override.enable()
+    yield
+    override.disable()
 
 
 @pytest.fixture(scope="session", autouse=True)

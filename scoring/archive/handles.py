@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 from collections.abc import Callable
 
 from .model import MAX_HANDLE_CHARS, MIN_SECRET_BYTES, NETWORKS
+
+_SHA256_BLOCK = 64
 
 
 def normalise_handle(handle: str) -> str:
@@ -51,6 +53,11 @@ def _normalise_domain(domain: str) -> str:
         domain = domain[:-1]
     if not domain:
         raise ValueError("the handle has no domain after '@'")
+    if domain.isascii():
+        # What the idna codec does with an all-ASCII name, without its overhead.
+        if any(not label or len(label) > 63 for label in domain.split(".")):
+            raise ValueError("the handle's domain is not a valid domain name")
+        return domain
     try:
         encoded = domain.encode("idna").decode("ascii")
     except UnicodeError:
@@ -69,10 +76,31 @@ def check_hash_key(secret: bytes, network: str) -> None:
         raise ValueError(f"unknown network; expected one of {', '.join(sorted(NETWORKS))}")
 
 
-def keyed_hash(secret: bytes, network: str, handle: str) -> str:
-    """HMAC-SHA256(secret, "network:normalised handle") as hex, uncached."""
-    message = f"{network}:{normalise_handle(handle)}".encode()
-    return hmac.digest(secret, message, "sha256").hex()
+class KeyedHash:
+    """HMAC-SHA256(secret, "network:normalised handle") as hex, uncached.
+
+    The same bytes as `hmac.new(secret, message, "sha256").hexdigest()`, computed from
+    pre-keyed inner and outer SHA-256 states: a copy of those costs far less than
+    keying a new HMAC for each of a hundred thousand handles.
+    """
+
+    __slots__ = ("_inner", "_outer", "_prefix")
+
+    def __init__(self, secret: bytes, network: str) -> None:
+        check_hash_key(secret, network)
+        if len(secret) > _SHA256_BLOCK:
+            secret = hashlib.sha256(secret).digest()
+        key = secret.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+        self._prefix = f"{network}:"
+
+    def __call__(self, handle: str) -> str:
+        inner = self._inner.copy()
+        inner.update((self._prefix + normalise_handle(handle)).encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
 
 def make_hasher(secret: bytes, network: str) -> Callable[[str], str]:
@@ -82,13 +110,13 @@ def make_hasher(secret: bytes, network: str) -> Callable[[str], str]:
     handles, which is what an import needs: the same counterpart repeats a lot.
     Raises ValueError for a short secret or an unknown network.
     """
-    check_hash_key(secret, network)
+    keyed_hash = KeyedHash(secret, network)
     cache: dict[str, str] = {}
 
     def hash_handle(handle: str) -> str:
         digest = cache.get(handle)
         if digest is None:
-            digest = cache[handle] = keyed_hash(secret, network, handle)
+            digest = cache[handle] = keyed_hash(handle)
         return digest
 
     return hash_handle

@@ -7,6 +7,7 @@ are hashed as soon as they are read; error messages name fields, never handle va
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import io
@@ -18,7 +19,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from .handles import check_hash_key, keyed_hash, normalise_handle
+from .handles import KeyedHash, check_hash_key, normalise_handle
 from .model import (
     INTERACTION_KINDS,
     MAX_COUNT,
@@ -42,6 +43,8 @@ MB: Final = 1 << 20
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _BOM: Final = b"\xef\xbb\xbf"
 _BLANK: Final = b" \t\r"
+# Stands in for an over-long line; no real line can be a newline, it was split on.
+_TOO_LONG: Final = b"\n"
 # Recent timestamp strings -> parsed datetimes; cleared when full, so it stays small.
 _TIME_CACHE_SIZE: Final = 16_384
 _MAX_TIME_CHARS: Final = 64
@@ -112,16 +115,24 @@ def read_archive(
         raise ValueError("max_line_bytes and progress_every must be positive")
     check_hash_key(secret, _PLACEHOLDER_NETWORK)
 
-    reader = _Reader(secret, max_errors)
+    reader = _Reader(secret, max_errors, max_line_bytes)
     source = _Source(stream, max_bytes)
+    # The reader builds hundreds of thousands of small containers and no cycles; left
+    # on, the cyclic collector would rescan them all again and again (about half the
+    # run time at a million lines on CPython 3.11).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        reader.consume(source, max_line_bytes, progress, progress_every)
+        reader.consume(source, progress, progress_every)
     except _Stop:
         reader.truncated = True
     except _SourceProblem as problem:
         reader.errors.append(LineError(0, problem.reason))
     except _StreamFailed as failed:
         raise failed.__cause__ from None  # type: ignore[misc]
+    finally:
+        if collecting:
+            gc.enable()
     if progress is not None:
         progress(source.bytes_read, reader.lineno)
     return reader.finish(source.bytes_read)
@@ -229,15 +240,16 @@ def _format_size(size: int) -> str:
 class _Reader:
     """Validation and aggregation state for one archive."""
 
-    def __init__(self, secret: bytes, max_errors: int) -> None:
+    def __init__(self, secret: bytes, max_errors: int, max_line_bytes: int) -> None:
         self.secret = secret
+        self.keyed_hash = KeyedHash(secret, _PLACEHOLDER_NETWORK)
         self.max_errors = max_errors
+        self.max_line_bytes = max_line_bytes
         self.errors: list[LineError] = []
         self.truncated = False
         self.lineno = 0
         self.started = False  # a non-blank line has been seen
         self.account: Account | None = None
-        self.network = _PLACEHOLDER_NETWORK
         self.own_hash = ""
         self.hashes: dict[str, str] = {}  # raw handle as written -> hash
         self.times: dict[str, datetime] = {}
@@ -246,8 +258,6 @@ class _Reader:
         self.followers: dict[str, datetime] = {}
         self.following: dict[str, datetime] = {}
         self.interactions = 0
-        self.first_at: datetime | None = None
-        self.last_at: datetime | None = None
         self.sha = hashlib.sha256()
 
     # -- the loop ---------------------------------------------------------------------
@@ -255,90 +265,71 @@ class _Reader:
     def consume(
         self,
         source: _Source,
-        max_line_bytes: int,
         progress: Callable[[int, int], None] | None,
         progress_every: int,
     ) -> None:
-        """Split chunks into lines and handle each; interaction lines whose values were
-        all seen before take an inlined fast path, everything else `_line`."""
+        """Handle every line. Interaction lines take an inlined fast path whose checks
+        are lookups in dicts that hold only valid values plus a key count that rules out
+        extra keys; anything it cannot prove valid goes to `_line`, which explains."""
         loads = orjson.loads
         json_error = orjson.JSONDecodeError
-        # Typed with Any keys: lookups take raw JSON values, and a miss is the check.
+        from_iso = datetime.fromisoformat
+        utc = UTC
+        # Typed with Any keys: the lookups take raw JSON values; a miss is the check.
         kinds: dict[Any, str] = _KINDS
         hashes: dict[Any, str] = self.hashes
         times: dict[Any, datetime] = self.times
         posts: dict[Any, PostAgg] = self.posts
         edges = self.edges
-        update_sha = self.sha.update
+        new_counterpart = self._new_counterpart
         next_progress = progress_every if progress is not None else -1
+        fast_lines = 0
         lineno = 0
-        carry = b""
-        skipping = False  # inside an over-long line that was already reported
-        first_chunk = True
-        for chunk in source.chunks():
-            update_sha(chunk)
-            if first_chunk:
-                first_chunk = False
-                if chunk.startswith(_BOM):
-                    chunk = chunk[len(_BOM) :]
-            parts = chunk.split(b"\n")
-            tail = parts.pop()
-            if parts:
-                if skipping:
-                    del parts[0]
-                    skipping = False
-                elif carry:
-                    parts[0] = carry + parts[0]
-                carry = tail
-            elif not skipping:
-                carry += tail
+        for batch in self._batches(source):
             ready = self.account is not None
-            for raw in parts:
-                lineno += 1
+            first_number = lineno + 1
+            for lineno, raw in enumerate(batch, first_number):
                 if lineno == next_progress:
                     assert progress is not None
                     progress(source.bytes_read, lineno)
                     next_progress += progress_every
-                if len(raw) > max_line_bytes:
-                    self.lineno = lineno
-                    self._fail(lineno, f"the line is longer than {max_line_bytes} bytes")
-                    continue
                 try:
                     obj = loads(raw)
                 except json_error as error:
-                    self.lineno = lineno
                     self._unparsable(lineno, raw, str(error))
                     continue
                 if ready and type(obj) is dict and obj.get("type") == "interaction":
-                    # Fast path: every value is checked by a hit in a cache that only
-                    # ever holds valid values, and the key count proves no extra keys.
-                    size = len(obj)
                     post: PostAgg | None = None
                     try:
-                        kind = kinds.get(obj.get("kind"))
-                        at_text = obj.get("at")
+                        kind = kinds[obj["kind"]]
+                        at_text = obj["at"]
                         at = times.get(at_text)
-                        by = obj.get("by")
-                        if by is not None:
-                            digest = hashes.get(by)
-                            direction: Direction = "in"
-                            if size == 5:
-                                post = posts.get(obj.get("post"))
-                                fast = post is not None
-                            else:
-                                fast = size == 4
+                        if at is None:
+                            at = from_iso(at_text)
+                            if at.tzinfo is not utc:
+                                raise ValueError
+                            if len(times) >= _TIME_CACHE_SIZE:
+                                times.clear()
+                            times[at_text] = at
+                        direction: Direction
+                        if "by" in obj:
+                            handle = obj["by"]
+                            direction = "in"
+                            if len(obj) == 5:
+                                post = posts[obj["post"]]
+                            elif len(obj) != 4:
+                                raise KeyError
                         else:
-                            digest = hashes.get(obj.get("to"))
+                            handle = obj["to"]
                             direction = "out"
-                            fast = size == 4
-                    except TypeError:  # an unhashable value: let `_line` explain
-                        fast = False
-                    if fast and at is None and type(at_text) is str:
-                        try:
-                            at = self._time(at_text, "at")
-                        except _Bad:
-                            pass
-                    if fast and kind is not None and digest is not None and at is not None:
+                            if len(obj) != 4:
+                                raise KeyError
+                        digest = hashes.get(handle)
+                        if digest is None:
+                            digest = new_counterpart(handle)
+                    except (KeyError, TypeError, ValueError):
+                        pass
+                    else:
                         key = (digest, kind, direction)
                         edge = edges.get(key)
                         if edge is None:
@@ -352,30 +343,49 @@ class _Reader:
                         if post is not None:
                             post.engagers.add(digest)
                             post.counts[kind] += 1
-                        self.interactions += 1
+                        fast_lines += 1
                         continue
-                self.lineno = lineno
                 self._line(lineno, obj)
                 ready = self.account is not None
+        self.lineno = lineno
+        self.interactions += fast_lines
+
+    def _batches(self, source: _Source) -> Iterator[list[bytes]]:
+        """Yield the lines of each chunk (without newlines), hashing the content on the
+        way; a line longer than `max_line_bytes` is replaced by `_TOO_LONG` and never
+        held whole."""
+        update_sha = self.sha.update
+        max_line_bytes = self.max_line_bytes
+        carry = b""
+        skipping = False  # inside an over-long line
+        first = True
+        for chunk in source.chunks():
+            update_sha(chunk)
+            if first:
+                first = False
+                if chunk.startswith(_BOM):
+                    chunk = chunk[len(_BOM) :]
+            parts = chunk.split(b"\n")
+            tail = parts.pop()
+            if parts:
+                if skipping:
+                    parts[0] = _TOO_LONG
+                    skipping = False
+                elif carry:
+                    parts[0] = carry + parts[0]
+                if max(map(len, parts)) > max_line_bytes:
+                    parts = [_TOO_LONG if len(part) > max_line_bytes else part for part in parts]
+                carry = tail
+                yield parts
+            elif not skipping:
+                carry += tail
             if not skipping and len(carry) > max_line_bytes:
-                lineno += 1
-                self.lineno = lineno
-                self._fail(lineno, f"the line is longer than {max_line_bytes} bytes")
                 carry = b""
                 skipping = True
-        self.lineno = lineno
-        if carry and not skipping:
-            lineno += 1
-            self.lineno = lineno
-            if lineno == next_progress:
-                assert progress is not None
-                progress(source.bytes_read, lineno)
-            try:
-                obj = loads(carry)
-            except json_error as error:
-                self._unparsable(lineno, carry, str(error))
-            else:
-                self._line(lineno, obj)
+        if skipping:
+            yield [_TOO_LONG]
+        elif carry:
+            yield [carry]
 
     def finish(self, bytes_read: int) -> Archive:
         if not self.started and not self.errors:
@@ -383,6 +393,13 @@ class _Reader:
         if self.errors:
             raise ArchiveInvalid(self.errors[: self.max_errors], self.truncated)
         assert self.account is not None  # the first non-blank line was a valid account
+        # The data window, from the aggregates rather than tracked line by line.
+        times = [post.at for post in self.posts.values()]
+        times += [min(edge.first_at for edge in self.edges.values())] if self.edges else []
+        times += [max(edge.last_at for edge in self.edges.values())] if self.edges else []
+        for follows in (self.followers, self.following):
+            if follows:
+                times += [min(follows.values()), max(follows.values())]
         return Archive(
             account=self.account,
             posts=self.posts,
@@ -393,19 +410,23 @@ class _Reader:
             interactions=self.interactions,
             bytes_read=bytes_read,
             content_sha256=self.sha.hexdigest(),
-            first_at=self.first_at,
-            last_at=self.last_at,
+            first_at=min(times, default=None),
+            last_at=max(times, default=None),
         )
 
     # -- errors -----------------------------------------------------------------------
 
     def _fail(self, lineno: int, reason: str) -> None:
         self.started = True
+        self.lineno = lineno
         self.errors.append(LineError(lineno, reason))
         if len(self.errors) >= self.max_errors:
             raise _Stop
 
     def _unparsable(self, lineno: int, raw: bytes, message: str) -> None:
+        if raw == _TOO_LONG:
+            self._fail(lineno, f"the line is longer than {self.max_line_bytes} bytes")
+            return
         if not raw.strip(_BLANK):
             return  # blank lines are allowed
         try:
@@ -470,7 +491,7 @@ class _Reader:
         following = _count(obj, "following")
         created_at = _parse_time(_required(obj, "created_at"), "created_at")
         self.account = Account(network, handle, followers, following, created_at)
-        self.network = network
+        self.keyed_hash = KeyedHash(self.secret, network)
         self.own_hash = self._hash(handle, "handle")
         self.hashes.clear()
 
@@ -547,6 +568,17 @@ class _Reader:
 
     # -- values -----------------------------------------------------------------------
 
+    def _new_counterpart(self, handle: object) -> str:
+        """Hash and remember a handle not seen before, for the fast path; raises
+        TypeError or ValueError, unexplained, when `_line` has to look at the line."""
+        if type(handle) is not str:
+            raise TypeError
+        digest = self.keyed_hash(handle)
+        if digest == self.own_hash:
+            raise ValueError
+        self.hashes[handle] = digest
+        return digest
+
     def _counterpart(self, obj: dict[str, object], field: str) -> str:
         handle = _required(obj, field)
         if type(handle) is not str:
@@ -561,12 +593,12 @@ class _Reader:
 
     def _hash(self, handle: str, field: str) -> str:
         try:
-            return keyed_hash(self.secret, self.network, handle)
+            return self.keyed_hash(handle)
         except ValueError as error:
             raise _Bad(f"'{field}' is not a valid handle: {error}") from None
 
     def _time(self, value: object, field: str) -> datetime:
-        """Parse a timestamp through the cache, widening the data window on a miss."""
+        """Parse a timestamp through the small cache of recent ones."""
         if type(value) is str:
             cached = self.times.get(value)
             if cached is not None:
@@ -576,10 +608,6 @@ class _Reader:
         if len(self.times) >= _TIME_CACHE_SIZE:
             self.times.clear()
         self.times[value] = at
-        if self.first_at is None or at < self.first_at:
-            self.first_at = at
-        if self.last_at is None or at > self.last_at:
-            self.last_at = at
         return at
 
 

@@ -99,12 +99,10 @@ def mastodon_register_app(
         raise RegistrationRefused(f"{what}: {exc}", user_message=refused) from None
     if not isinstance(data, dict):
         raise RegistrationRefused(f"{what}: reply is not an object", user_message=refused)
-    client_id, client_secret = data.get("client_id"), data.get("client_secret")
-    if not isinstance(client_id, str) or not isinstance(client_secret, str):
+    credentials = {key: data.get(key) for key in ("client_id", "client_secret")}
+    if not all(isinstance(value, str) and value for value in credentials.values()):
         raise RegistrationRefused(f"{what}: reply has no credentials", user_message=refused)
-    if not client_id or not client_secret:
-        raise RegistrationRefused(f"{what}: reply has empty credentials", user_message=refused)
-    return {"client_id": client_id, "client_secret": client_secret}
+    return {key: str(value) for key, value in credentials.items()}
 
 
 @dataclass(frozen=True)
@@ -406,7 +404,7 @@ def _engagement(
                                 "at": iso(lookup.at),
                             }
                         )
-            except ResourceGone:
+            except KeyError:
                 break  # deleted since it was listed; drop its lookups
     return records, complete
 

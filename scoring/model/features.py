@@ -34,6 +34,7 @@ class FollowerTable:
     """All follower edges of the batch with the follower's trust weight."""
 
     row: IntArray
+    node: IntArray
     weight: FloatArray
     at: IntArray
 
@@ -110,7 +111,9 @@ def build_followers(batch: MemberBatch, ctx: TrustContext) -> FollowerTable:
     f = batch.followers
     if len(f.node) and (f.node.min() < 0 or f.node.max() >= len(ctx.weight)):
         raise ValueError("Followers: node id outside the trust context")
-    return FollowerTable(row=f.member, weight=ctx.weight[f.node].astype(np.float64), at=f.at)
+    return FollowerTable(
+        row=f.member, node=f.node, weight=ctx.weight[f.node].astype(np.float64), at=f.at
+    )
 
 
 def posts_in_window(batch: MemberBatch, now: int, p: Params) -> IntArray:

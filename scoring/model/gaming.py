@@ -9,8 +9,7 @@ import numpy as np
 
 from .features import FollowerTable, Pairs
 from .trust import TrustContext
-from .types import DAY, FlagKind, FloatArray, IntArray, MemberBatch, Params
-from .types import Flag as Flag
+from .types import DAY, Flag, FlagKind, FloatArray, IntArray, MemberBatch, Params
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +36,7 @@ def detect(
     follower_keep = np.ones(len(followers.row))
     network_keep = np.ones(n)
     _follower_burst(n, pairs, followers, now, p, flags, follower_keep)
-    _engagement_ring(batch, ctx, pairs, p, flags, pair_keep, network_keep)
+    _engagement_ring(batch, ctx, pairs, followers, p, flags, pair_keep, follower_keep, network_keep)
     _low_trust(n, pairs, p, flags, pair_keep)
     return Detection(flags, pair_keep, follower_keep, network_keep)
 
@@ -109,12 +108,18 @@ def _engagement_ring(
     batch: MemberBatch,
     ctx: TrustContext,
     pairs: Pairs,
+    followers: FollowerTable,
     p: Params,
     flags: list[list[Flag]],
     pair_keep: FloatArray,
+    follower_keep: FloatArray,
     network_keep: FloatArray,
 ) -> None:
-    """A small set that engages the member, is engaged back, and engages each other."""
+    """A small set that engages the member, is engaged back, and engages each other.
+
+    The ring's engagement, its follows and its share of the member's standing are
+    discounted; everything from outside the ring is untouched.
+    """
     n = len(batch)
     if len(pairs.row) == 0:
         return
@@ -124,19 +129,33 @@ def _engagement_ring(
     all_events = np.bincount(pairs.row, pairs.events, minlength=n)
     share = recip_events / np.maximum(all_events, 1.0)
     candidates = np.flatnonzero((ring_people >= p.ring_min_size) & (share >= p.ring_min_share))
+    keep = 1.0 - p.ring_discount
     for r in candidates:
         idx = np.flatnonzero((pairs.row == r) & recip)
-        # The densest part is among the heaviest reciprocal engagers.
         idx = idx[np.argsort(-pairs.events[idx], kind="stable")[: p.ring_max_size]]
-        members = pairs.node[idx]
-        k = len(members)
-        sub = ctx.engage[members][:, members]
-        density = sub.nnz / (k * (k - 1))
-        if density < p.ring_min_density:
+        idx = _dense_core(ctx, pairs.node, idx, p)
+        k = len(idx)
+        if k < p.ring_min_size:
             continue
+        ring = pairs.node[idx]
+        density = ctx.engage[ring][:, ring].nnz / (k * (k - 1))
         ring_share = float(pairs.events[idx].sum() / max(all_events[r], 1.0))
-        pair_keep[idx] *= 1.0 - p.ring_discount
-        network_keep[r] *= 1.0 - p.ring_discount * ring_share
+        pair_keep[idx] *= keep
+        ring_follows = (followers.row == r) & np.isin(followers.node, ring)
+        follower_keep[ring_follows] *= keep
+        # The ring's part of the member's standing: what each ring member passes per unit
+        # of endorsement, times the endorsement weight of its follow and engagement.
+        follows = np.isin(ring, followers.node[ring_follows])
+        ref = np.log1p(p.engage_edge_ref_count)
+        endorsement = np.minimum(
+            p.follow_edge_weight * follows
+            + p.engage_edge_weight * np.minimum(np.log1p(pairs.events[idx]) / ref, 1.0),
+            1.0,
+        )
+        standing = float(ctx.standing[batch.accounts.node[r]])
+        from_ring = float((ctx.passes[ring] * endorsement).sum())
+        ring_standing = min(from_ring / standing, 1.0) if standing > 0 else 0.0
+        network_keep[r] *= 1.0 - p.ring_discount * ring_standing
         flags[r].append(
             Flag(
                 kind=FlagKind.ENGAGEMENT_RING,
@@ -145,11 +164,27 @@ def _engagement_ring(
                     "reciprocal_engagers": float(ring_people[r]),
                     "ring_share_of_engagement": round(ring_share, 4),
                     "ring_density": round(float(density), 4),
+                    "ring_share_of_standing": round(ring_standing, 4),
                     "events_per_ring_engager": round(float(pairs.events[idx].mean()), 2),
                 },
                 discount=p.ring_discount,
             )
         )
+
+
+def _dense_core(ctx: TrustContext, nodes: IntArray, idx: IntArray, p: Params) -> IntArray:
+    """Peel away engagers linked to too few of the others until the rest is dense: the
+    ring is that core, so honest friends who happen to engage back are left out."""
+    while len(idx) >= p.ring_min_size:
+        ring = nodes[idx]
+        sub = ctx.engage[ring][:, ring]
+        links = np.diff(sub.indptr) + np.bincount(sub.indices, minlength=len(ring))
+        need = p.ring_min_density * 2 * (len(idx) - 1)
+        weak = links < need
+        if not weak.any():
+            break
+        idx = idx[~weak] if weak.sum() < len(idx) else idx[:0]
+    return idx
 
 
 def _low_trust(

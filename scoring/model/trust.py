@@ -31,13 +31,15 @@ class Graph:
     ``transition_t`` is the transposed, capped transition matrix (row = target) used by
     the power iteration; ``engage`` holds interaction counts ``src -> dst`` (any kind),
     used for engager selectivity and ring density; ``in_weight`` is the endorsement
-    weight each node receives.
+    weight each node receives; ``out_scale`` is ``1 / max(out weight, min_out_edges)``,
+    the share of its trust a node passes per unit of endorsement weight.
     """
 
     n_nodes: int
     transition_t: sp.csr_array
     engage: sp.csr_array
     in_weight: Float32Array
+    out_scale: Float32Array
 
     @classmethod
     def from_edges(
@@ -87,7 +89,9 @@ class Graph:
         out_weight = np.bincount(tt.indices, weights=tt.data, minlength=n_nodes)
         scale = (1.0 / np.maximum(out_weight, p.min_out_edges)).astype(np.float32)
         tt.data *= scale[tt.indices]
-        return cls(n_nodes=n_nodes, transition_t=tt, engage=engage, in_weight=in_weight)
+        return cls(
+            n_nodes=n_nodes, transition_t=tt, engage=engage, in_weight=in_weight, out_scale=scale
+        )
 
     def engaged_targets(self) -> IntArray:
         """How many distinct accounts each node engaged with (its selectivity)."""
@@ -116,9 +120,10 @@ def _drop_diagonal(m: sp.csr_array) -> None:
 
 
 def _row_sums(m: sp.csr_array) -> Float32Array:
-    sums = np.add.reduceat(m.data, m.indptr[:-1]) if m.nnz else np.zeros(m.shape[0])
-    sums = np.asarray(sums, dtype=np.float32)
-    sums[np.diff(m.indptr) == 0] = 0
+    sums = np.zeros(m.shape[0], dtype=np.float32)
+    nonempty = np.flatnonzero(np.diff(m.indptr))
+    if len(nonempty):
+        sums[nonempty] = np.add.reduceat(m.data, m.indptr[nonempty], dtype=np.float64)
     return sums
 
 
@@ -142,10 +147,12 @@ def select_seeds(
 @dataclass(frozen=True, slots=True)
 class TrustResult:
     """Output of the propagation. ``trust`` sums to 1; ``received`` is the part that came
-    from endorsements (trust minus the restart share), the basis of the network signal."""
+    from endorsements (trust minus the restart share); ``held`` is the trust each node
+    passes on (its trust, capped)."""
 
     trust: FloatArray
     received: FloatArray
+    held: Float32Array
     iterations: int
     converged: bool
     seconds: float
@@ -192,9 +199,11 @@ def propagate_trust(
             break
     trust = x.astype(np.float64)
     received = np.maximum(trust - (1.0 - float(moved)) * restart.astype(np.float64), 0.0)
+    np.minimum(x, cap, out=held)
     return TrustResult(
         trust=trust,
         received=received,
+        held=held,
         iterations=iterations,
         converged=converged,
         seconds=time.perf_counter() - started,
@@ -207,12 +216,15 @@ class TrustContext:
 
     ``weight`` in ``[trust_floor, 1]`` is how much an account counts as a follower or
     engager; ``selectivity`` in ``(0, 1]`` lowers accounts that engage with everything;
-    ``standing`` is the member's trust received, in multiples of the median seed's.
+    ``standing`` is the trust a member received from weighted endorsers, in multiples of
+    the median seed's; ``passes`` is what one unit of endorsement weight from a node
+    contributed to ``standing`` (to take a flagged ring's share back out).
     """
 
     weight: Float32Array
     selectivity: Float32Array
     standing: Float32Array
+    passes: Float32Array
     normalised_trust: Float32Array
     seed: BoolArray
     engage: sp.csr_array
@@ -220,12 +232,13 @@ class TrustContext:
     converged: bool
 
     def save(self, path: Path) -> None:
-        """Store as one ``.npz`` (uncompressed) that ``load`` reads back."""
+        """Store as one uncompressed ``.npz`` that ``load`` reads back."""
         np.savez(
             path,
             weight=self.weight,
             selectivity=self.selectivity,
             standing=self.standing,
+            passes=self.passes,
             normalised_trust=self.normalised_trust,
             seed=self.seed,
             engage_data=self.engage.data,
@@ -246,12 +259,21 @@ class TrustContext:
                 weight=f["weight"],
                 selectivity=f["selectivity"],
                 standing=f["standing"],
+                passes=f["passes"],
                 normalised_trust=f["normalised_trust"],
                 seed=f["seed"],
                 engage=engage,
                 iterations=int(meta[0]),
                 converged=bool(meta[1]),
             )
+
+
+def trust_weight(normalised: FloatArray, params: Params | None = None) -> FloatArray:
+    """How much an account counts, from its normalised trust: ``trust_floor`` up to
+    ``trust_low``, then a smooth step up to 1 at ``trust_full``."""
+    p = params or Params()
+    x = np.clip((normalised - p.trust_low) / (p.trust_full - p.trust_low), 0.0, 1.0)
+    return p.trust_floor + (1.0 - p.trust_floor) * x * x * (3.0 - 2.0 * x)
 
 
 def trust_context(
@@ -271,16 +293,22 @@ def trust_context(
     ref = float(np.median(per_endorsement[seed])) if seed.any() else 0.0
     normalised = per_endorsement / ref if ref > 0 else np.zeros_like(per_endorsement)
     normalised[seed] = np.maximum(normalised[seed], 1.0)
-    level = np.minimum(normalised / p.trust_full, 1.0) ** p.trust_gamma
-    weight = p.trust_floor + (1.0 - p.trust_floor) * level
-    received_ref = float(np.median(r.received[seed])) if seed.any() else 0.0
-    standing = r.received / received_ref if received_ref > 0 else np.zeros_like(r.received)
+    weight = trust_weight(normalised, p)
+    # Standing: trust received, each endorser's share multiplied by its own weight, so
+    # that trust leaking into a farm does not come back out of it as standing.
+    passed = (r.held.astype(np.float64) * weight).astype(np.float32)
+    received = (graph.transition_t @ passed).astype(np.float64) * p.damping
+    ref_received = float(np.median(received[seed])) if seed.any() else 0.0
+    scale = 1.0 / ref_received if ref_received > 0 else 0.0
+    standing = received * scale
+    passes = passed.astype(np.float64) * graph.out_scale * p.damping * scale
     targets = graph.engaged_targets().astype(np.float64)
     selectivity = np.minimum(1.0, np.sqrt(p.selective_targets / np.maximum(targets, 1.0)))
     return TrustContext(
         weight=weight.astype(np.float32),
         selectivity=selectivity.astype(np.float32),
         standing=standing.astype(np.float32),
+        passes=passes.astype(np.float32),
         normalised_trust=normalised.astype(np.float32),
         seed=seed,
         engage=graph.engage,

@@ -23,6 +23,7 @@ FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
 
+MODEL_VERSION = "2026.11-1"
 DAY = 86_400
 
 
@@ -83,9 +84,11 @@ class Params:
     engage_edge_weight: float = 0.5
     engage_edge_ref_count: float = 10.0
     in_weight_prior: float = 1.0  # smoothing of degree-normalised trust
-    trust_full: float = 0.25  # normalised trust (x median seed) at which an account counts fully
-    trust_gamma: float = 0.5
-    trust_floor: float = 0.01  # weight of an account with no trust path
+    # Weight of an account from its normalised trust (1 = the median seed's): the floor
+    # up to trust_low, rising smoothly to 1 at trust_full.
+    trust_low: float = 0.05
+    trust_full: float = 0.5
+    trust_floor: float = 0.001
     low_trust: float = 0.1  # below this weight an engager is "low-trust" for the flag
     # Engagement counting.
     selective_targets: float = 25.0  # engaging more members than this lowers an engager's weight
@@ -113,7 +116,7 @@ class Params:
     ring_max_size: int = 60
     ring_min_share: float = 0.5
     ring_min_density: float = 0.4
-    ring_discount: float = 0.9
+    ring_discount: float = 1.0
     low_trust_min_engagers: int = 10
     low_trust_share: float = 0.6
     low_trust_discount: float = 0.5

@@ -77,7 +77,7 @@ def compute_score(f: MemberFeatures) -> ScoreResult:
         "engagement": _points(f.distinct_engagers / max(1, f.posts) * 10, 12.0, 30.0),
         "amplification": _points(f.distinct_resharers, 8.0, 29.0),
     }
-    components = {k: Decimal(str(round(v, 2))) for k, v in raw.items()}
+    components = {k: Decimal(str(v)).quantize(Decimal("0.01")) for k, v in raw.items()}
     value = sum(components.values(), Decimal("0"))
     confidence = min(1.0, math.log10(1 + f.distinct_engagers + f.posts) / 3)
     return ScoreResult(
