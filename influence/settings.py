@@ -139,7 +139,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-DATABASES = {"default": _read("DATABASE_URL", env.db_url_config, f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": _read("DATABASE_URL", env.db_url_config, f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+}
 if not isinstance(DATABASES["default"], dict):  # env.db_url_config returns a dict when parsed
     DATABASES["default"] = env.db_url_config(str(DATABASES["default"]))
 _db = DATABASES["default"]
@@ -164,7 +166,9 @@ AUTH_USER_MODEL = "profiles.User"
 # --- Broker and cache -----------------------------------------------------------------
 REDIS_URL = str(_read("REDIS_URL", str, "")).strip()
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
-    raise ImproperlyConfigured("Environment variable REDIS_URL must start with redis:// or rediss://")
+    raise ImproperlyConfigured(
+        "Environment variable REDIS_URL must start with redis:// or rediss://"
+    )
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -254,7 +258,9 @@ def _oidc_providers() -> list[dict[str, Any]]:
     try:
         items = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ImproperlyConfigured(f"Environment variable OIDC_PROVIDERS is not JSON: {exc}") from exc
+        raise ImproperlyConfigured(
+            f"Environment variable OIDC_PROVIDERS is not JSON: {exc}"
+        ) from exc
     required = ("id", "name", "server_url", "client_id", "secret")
     if not isinstance(items, list) or not all(
         isinstance(i, dict) and all(isinstance(i.get(k), str) and i[k] for k in required)

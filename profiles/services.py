@@ -51,7 +51,9 @@ def consents_record_signup(*, user: User, granted: Iterable[str]) -> list[Consen
 
 
 @transaction.atomic
-def consent_give(*, user: User, purpose: str, method: str = ConsentMethod.CONSENT_CENTRE) -> ConsentRecord:
+def consent_give(
+    *, user: User, purpose: str, method: str = ConsentMethod.CONSENT_CENTRE
+) -> ConsentRecord:
     """Grant one optional purpose (or renew it under a new policy version)."""
     if purpose not in PURPOSES or PURPOSES[purpose].required:
         raise ConsentError("That is not a purpose you can grant here.")

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from profiles.http import request_member
 from profiles.purposes import PURPOSES
 from profiles.selectors import consent_history, consent_states
 from profiles.services import ConsentError, consent_give, consent_withdraw
@@ -19,14 +20,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def consent_centre(request: HttpRequest) -> HttpResponse:
-    states = consent_states(user=request.user)  # type: ignore[arg-type]
+    states = consent_states(user=request_member(request))
     return render(
         request,
         "profiles/consent_centre.html",
         {
             "states": [s for s in states.values() if not s.purpose.required],
             "terms": states["terms"],
-            "history": consent_history(user=request.user),  # type: ignore[arg-type]
+            "history": consent_history(user=request_member(request)),
         },
     )
 
@@ -38,10 +39,10 @@ def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
     text = PURPOSES.get(purpose)
     try:
         if action == "grant":
-            consent_give(user=request.user, purpose=purpose)  # type: ignore[arg-type]
+            consent_give(user=request_member(request), purpose=purpose)
             messages.success(request, f"Granted: {text.title if text else purpose}.")
         elif action == "withdraw":
-            consent_withdraw(user=request.user, purpose=purpose)  # type: ignore[arg-type]
+            consent_withdraw(user=request_member(request), purpose=purpose)
             note = " Your scores, topics and signals were deleted." if purpose == "scoring" else ""
             messages.success(request, f"Withdrawn: {text.title if text else purpose}.{note}")
         else:

@@ -23,7 +23,7 @@ class SourceKind(models.TextChoices):
 
 
 class Source(models.Model):
-    """One account of a member's on one network: connected (verified) or imported (self-reported)."""
+    """A member's account on one network: connected (verified) or imported (self-reported)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sources"

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from profiles.http import request_member
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
 from scoring import selectors
@@ -15,8 +16,8 @@ from scoring.services.imports import ImportRefused, _too_large_message, archive_
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    member = request.user
-    score = selectors.current_score(member=member)  # type: ignore[arg-type]
+    member = request_member(request)
+    score = selectors.current_score(member=member)
     return render(
         request,
         "scoring/dashboard.html",
@@ -24,15 +25,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "score": score,
             "components": selectors.score_components(score) if score else [],
             "scoring_consent": has_active_consent(user_id=member.pk, purpose=Purpose.SCORING),
-            "sources": selectors.member_sources(member=member),  # type: ignore[arg-type]
-            "imports": selectors.member_imports(member=member),  # type: ignore[arg-type]
+            "sources": selectors.member_sources(member=member),
+            "imports": selectors.member_imports(member=member),
         },
     )
 
 
 @login_required
 def import_new(request: HttpRequest) -> HttpResponse:
-    consent = has_active_consent(user_id=request.user.pk, purpose=Purpose.SCORING)
+    member = request_member(request)
+    consent = has_active_consent(user_id=member.pk, purpose=Purpose.SCORING)
     form = ArchiveUploadForm()
     if request.method == "POST":
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -47,7 +49,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
             elif form.is_valid():
                 upload = form.cleaned_data["archive"]
                 try:
-                    job = archive_import_create(user=request.user, upload=upload, name=upload.name)  # type: ignore[arg-type]
+                    job = archive_import_create(user=member, upload=upload, name=upload.name)
                 except ImportRefused as exc:
                     form.add_error("archive", str(exc))
                 else:
@@ -61,14 +63,14 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
-    job = selectors.import_job_for_member(member=request.user, job_id=job_id)  # type: ignore[arg-type]
+    job = selectors.import_job_for_member(member=request_member(request), job_id=job_id)
     return render(request, "scoring/import_detail.html", {"job": job})
 
 
 @never_cache
 @login_required
 def import_status(request: HttpRequest, job_id: str) -> JsonResponse:
-    job = selectors.import_job_for_member(member=request.user, job_id=job_id)  # type: ignore[arg-type]
+    job = selectors.import_job_for_member(member=request_member(request), job_id=job_id)
     return JsonResponse(
         {
             "status": job.status,

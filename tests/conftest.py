@@ -224,4 +224,3 @@ def archive_file(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
-

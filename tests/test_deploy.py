@@ -43,7 +43,9 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
 
 
 def test_the_deploy_check_passes_with_the_documented_production_values(tmp_path: Path) -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path)
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -67,7 +69,7 @@ def test_static_files_build_with_hashed_names_for_whitenoise(tmp_path: Path) -> 
         ("DEBUG", "maybe"),
         ("DATABASE_URL", "mysql-ish://nowhere"),
         ("REDIS_URL", "localhost:6379"),
-        ("OIDC_PROVIDERS", "[{\"id\": \"x\"}]"),
+        ("OIDC_PROVIDERS", '[{"id": "x"}]'),
         ("ACCOUNT_EMAIL_VERIFICATION", "sometimes"),
         ("IMPORT_MAX_MB", "lots"),
     ],

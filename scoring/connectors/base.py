@@ -414,7 +414,7 @@ class HttpClient:
                 data=data,
                 headers=merged,
                 timeout=self.timeout,
-                allow_redirects=False,
+                allow_redirects=True,
                 stream=True,
             )
             body = self._read(response, what)

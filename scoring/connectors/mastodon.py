@@ -404,7 +404,7 @@ def _engagement(
                                 "at": iso(lookup.at),
                             }
                         )
-            except KeyError:
+            except ResourceGone:
                 break  # deleted since it was listed; drop its lookups
     return records, complete
 

@@ -276,6 +276,17 @@ def trust_weight(normalised: FloatArray, params: Params | None = None) -> FloatA
     return p.trust_floor + (1.0 - p.trust_floor) * x * x * (3.0 - 2.0 * x)
 
 
+def _endorsers_above(graph: Graph, weight: FloatArray, threshold: float) -> FloatArray:
+    """How many endorsers of each node have at least ``threshold`` weight."""
+    tt = graph.transition_t
+    good = (weight >= threshold).astype(np.float32)
+    counts = np.zeros(graph.n_nodes, dtype=np.float64)
+    nonempty = np.flatnonzero(np.diff(tt.indptr))
+    if len(nonempty):
+        counts[nonempty] = np.add.reduceat(good[tt.indices], tt.indptr[nonempty], dtype=np.float64)
+    return counts
+
+
 def trust_context(
     graph: Graph,
     seeds: npt.ArrayLike,
@@ -294,6 +305,13 @@ def trust_context(
     normalised = per_endorsement / ref if ref > 0 else np.zeros_like(per_endorsement)
     normalised[seed] = np.maximum(normalised[seed], 1.0)
     weight = trust_weight(normalised, p)
+    # Vouching: an account counts fully once `vouches` trusted accounts endorse it, so
+    # one real account following a farm account back does not make it count as real.
+    vouched = _endorsers_above(graph, weight, 0.5)
+    partial = ~seed & (vouched < p.vouches)
+    weight[partial] = p.trust_floor + (weight[partial] - p.trust_floor) * (
+        vouched[partial] / p.vouches
+    )
     # Standing: trust received, each endorser's share multiplied by its own weight, so
     # that trust leaking into a farm does not come back out of it as standing.
     passed = (r.held.astype(np.float64) * weight).astype(np.float32)

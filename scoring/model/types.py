@@ -89,6 +89,7 @@ class Params:
     trust_low: float = 0.05
     trust_full: float = 0.5
     trust_floor: float = 0.001
+    vouches: int = 2  # trusted endorsers an account needs to count fully
     low_trust: float = 0.1  # below this weight an engager is "low-trust" for the flag
     # Engagement counting.
     selective_targets: float = 25.0  # engaging more members than this lowers an engager's weight

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import IO
+from datetime import timedelta
+from typing import IO, BinaryIO, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -103,7 +104,7 @@ def archive_import_run(*, job_id: uuid.UUID) -> ImportStatus | None:
         try:
             with job.file.open("rb") as fh:
                 archive = read_archive(
-                    fh,
+                    cast(BinaryIO, fh),
                     secret=settings.HANDLE_HASH_KEY,
                     max_bytes=settings.IMPORT_MAX_BYTES,
                     progress=lambda b, n: _update_progress(job.pk, b, n),
@@ -248,7 +249,7 @@ def signals_store(
 
 def imports_prune_stale(*, older_than_hours: int = 24) -> int:
     """Fail imports stuck in the queue for a day and delete their files; returns the count."""
-    cutoff = timezone.now() - timezone.timedelta(hours=older_than_hours)
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
     stuck = ImportJob.objects.filter(
         status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], created_at__lt=cutoff
     )

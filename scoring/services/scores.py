@@ -242,8 +242,15 @@ def scoring_data_delete(*, user_id: int) -> None:
     pending = ImportJob.objects.filter(user_id=user_id).exclude(
         status__in=[ImportStatus.DONE, ImportStatus.FAILED]
     )
-    for job in pending:
-        if job.file:
-            name = job.file.name
-            transaction.on_commit(lambda name=name: job.file.storage.delete(name))
+    names = [job.file.name for job in pending if job.file.name]
     pending.delete()
+    if names:
+        # Files go only once the deletion is committed; a rollback keeps them.
+        transaction.on_commit(lambda: _delete_files(names))
+
+
+def _delete_files(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)

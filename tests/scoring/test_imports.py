@@ -22,6 +22,7 @@ from scoring.models import (
     ImportStatus,
     Post,
     Source,
+    SourceKind,
 )
 from scoring.services.imports import (
     ImportRefused,
@@ -32,6 +33,8 @@ from scoring.services.imports import (
 from tests.samples import COUNTERPARTS, archive_text
 
 pytestmark = pytest.mark.django_db
+
+AT = "2026-10-01T00:00:00Z"
 
 
 def upload(text: str, name: str = "archive.jsonl") -> SimpleUploadedFile:
@@ -79,11 +82,11 @@ def test_the_uploaded_file_is_deleted_once_read(alice: User) -> None:
 
 
 def _text_columns() -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, models.CharField | models.TextField | models.JSONField):
-                found.append((model._meta.db_table, field.column))
+                found.append((model._meta.db_table, str(field.column)))
     return found
 
 
@@ -103,7 +106,8 @@ def test_after_an_import_no_table_holds_a_counterpart_handle_in_clear(alice: Use
 
 
 def test_a_refused_archive_stores_nothing_and_names_the_line(alice: User) -> None:
-    bad = archive_text() + '{"type":"interaction","kind":"like","by":"x@y.z","to":"q@r.s","at":"2026-10-01T00:00:00Z"}\n'
+    both = {"type": "interaction", "kind": "like", "by": "x@y.z", "to": "q@r.s", "at": AT}
+    bad = archive_text() + json.dumps(both) + "\n"
     job = run_import(alice, bad)
 
     assert job.status == ImportStatus.FAILED
@@ -137,7 +141,7 @@ def test_a_withdrawal_before_the_store_step_leaves_no_signal(alice: User) -> Non
     archive = read_archive(io.BytesIO(archive_text().encode()), secret=settings.HANDLE_HASH_KEY)
     consent_withdraw(user=alice, purpose=Purpose.SCORING)
     with pytest.raises(ImportRefused, match="withdrawn"):
-        signals_store(user_id=alice.pk, archive=archive, kind="archive", verified=False)
+        signals_store(user_id=alice.pk, archive=archive, kind=SourceKind.ARCHIVE, verified=False)
     assert not Engagement.objects.exists()
 
 

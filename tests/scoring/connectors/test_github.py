@@ -275,16 +275,16 @@ def test_incremental_sync_sends_no_star_or_fork_request_when_the_counts_are_unch
     assert not any("stargazers" in call.request.url for call in mocked.calls)
 
 
-def test_a_cut_at_max_pages_is_reported_as_incomplete(mocked: responses.RequestsMock) -> None:
+def test_a_list_cut_at_max_pages_is_reported_as_incomplete(
+    mocked: responses.RequestsMock,
+) -> None:
     add_user(mocked)
     page2 = f"{API}/user/repos?page=2"
     mocked.get(f"{API}/user/repos", json=load("github_repos_page1.json"), headers=link(next=page2))
     mocked.get(f"{API}/user/followers", json=[])
     mocked.get(f"{API}/user/following", json=[])
     mocked.get(
-        f"{API}/repos/alice/privacy-kit/stargazers",
-        json=load("github_stargazers_page1.json"),
-        headers=link(next=f"{API}/x?page=2", last=f"{API}/x?page=2"),
+        f"{API}/repos/alice/privacy-kit/stargazers", json=load("github_stargazers_page1.json")
     )
     mocked.get(f"{API}/repos/alice/privacy-kit/forks", json=load("github_forks.json"))
     mocked.get(f"{API}/repos/alice/privacy-kit/issues/comments", json=[])
@@ -295,6 +295,34 @@ def test_a_cut_at_max_pages_is_reported_as_incomplete(mocked: responses.Requests
     assert len([c for c in mocked.calls if "/user/repos" in c.request.url]) == 1
     assert [r["id"] for r in result.records if r["type"] == "post"] == ["repo:alice/privacy-kit"]
     assert_archive_v1(result.records)
+
+
+def test_stargazers_past_max_pages_leave_out_the_oldest(mocked: responses.RequestsMock) -> None:
+    add_user(mocked)
+    mocked.get(f"{API}/user/repos", json=load("github_repos_page1.json"))
+    mocked.get(f"{API}/user/followers", json=[])
+    mocked.get(f"{API}/user/following", json=[])
+    page1 = f"{API}/repositories/501/stargazers?per_page=100&page=1"
+    page2 = f"{API}/repositories/501/stargazers?per_page=100&page=2"
+    page3 = f"{API}/repositories/501/stargazers?per_page=100&page=3"
+    mocked.get(
+        f"{API}/repos/alice/privacy-kit/stargazers",
+        json=load("github_stargazers_page1.json"),
+        headers=link(next=page2, last=page3),
+    )
+    mocked.get(
+        page3,
+        json=load("github_stargazers_page2.json"),
+        headers=link(prev=page2, first=page1),
+    )
+    mocked.get(f"{API}/repos/alice/privacy-kit/forks", json=[])
+    mocked.get(f"{API}/repos/alice/privacy-kit/issues/comments", json=[])
+
+    result = sync(max_pages=2)
+
+    likes = [r["by"] for r in result.records if r.get("kind") == "like"]
+    assert likes == ["frank"]  # the newest page only; page 2 and page 1 are past the cap
+    assert result.complete is False
 
 
 def test_it_stops_per_repository_lookups_near_the_rate_limit(
