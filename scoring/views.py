@@ -36,28 +36,32 @@ def import_new(request: HttpRequest) -> HttpResponse:
     member = request_member(request)
     consent = has_active_consent(user_id=member.pk, purpose=Purpose.SCORING)
     form = ArchiveUploadForm()
+    error = ""
     if request.method == "POST":
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > settings.IMPORT_MAX_BYTES + 64 * 1024:
-            # Refuse before reading the body at all.
-            form.add_error(None, _too_large_message())
+            error = _too_large_message()  # refused before the body is read at all
         else:
             form = ArchiveUploadForm(request.POST, request.FILES)
             if getattr(request, "upload_too_large", False):
-                form = ArchiveUploadForm()
-                form.add_error(None, _too_large_message())
+                form, error = ArchiveUploadForm(), _too_large_message()
             elif form.is_valid():
                 upload = form.cleaned_data["archive"]
                 try:
                     job = archive_import_create(user=member, upload=upload, name=upload.name)
                 except ImportRefused as exc:
-                    form.add_error("archive", str(exc))
+                    error = str(exc)
                 else:
                     return redirect("import_detail", job_id=job.pk)
     return render(
         request,
         "scoring/import_new.html",
-        {"form": form, "consent": consent, "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)},
+        {
+            "form": form,
+            "error": error,
+            "consent": consent,
+            "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
+        },
     )
 
 

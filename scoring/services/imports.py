@@ -64,7 +64,9 @@ def archive_import_create(*, user: User, upload: UploadedFile | IO[bytes], name:
 
 
 def _too_large_message() -> str:
-    return f"The file is larger than the {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB limit."
+    from django.template.defaultfilters import filesizeformat
+
+    return f"The file is larger than the {filesizeformat(settings.IMPORT_MAX_BYTES)} limit."
 
 
 def _enqueue_import(job_id: uuid.UUID) -> None:
