@@ -8,6 +8,7 @@ PostgreSQL and Redis. ``.env.example`` documents every variable.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -152,11 +153,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-    # A file, not memory, so a worker process can share the test database.
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+    # A file, not memory, so a worker process can share the test database; one per test
+    # process, so two test runs on one machine never share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test_db_{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("CONN_MAX_AGE", _read("CONN_MAX_AGE", int, 60))
     _db.setdefault("CONN_HEALTH_CHECKS", True)
+    _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
 else:
     raise ImproperlyConfigured("Environment variable DATABASE_URL must be postgres:// or sqlite://")
 

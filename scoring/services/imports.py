@@ -43,8 +43,14 @@ class ImportRefused(Exception):
     """An import that cannot go ahead; the message is for the member."""
 
 
-def archive_import_create(*, user: User, upload: UploadedFile | IO[bytes], name: str) -> ImportJob:
-    """Accept an archive for import and queue it; refuses without scoring consent."""
+def archive_import_create(
+    *, user: User, upload: UploadedFile | IO[bytes], name: str, enqueue: bool = True
+) -> ImportJob:
+    """Accept an archive for import and queue it; refuses without scoring consent.
+
+    With ``enqueue=False`` the caller runs ``archive_import_run`` itself (the operators'
+    command does, in its own process).
+    """
     if not has_active_consent(user_id=user.pk, purpose=Purpose.SCORING):
         raise ImportRefused(
             "Importing an archive needs your consent to “Score my activity”. "
@@ -59,7 +65,8 @@ def archive_import_create(*, user: User, upload: UploadedFile | IO[bytes], name:
     job.file.save(f"{uuid.uuid4().hex}.jsonl", upload, save=False)  # type: ignore[arg-type]
     with transaction.atomic():
         job.save()
-        transaction.on_commit(lambda: _enqueue_import(job.pk))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue_import(job.pk))
     return job
 
 

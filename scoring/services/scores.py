@@ -226,6 +226,11 @@ def score_members(
     return written
 
 
+def score_members_now(*, user_id: int, import_job_id: uuid.UUID | None = None) -> int:
+    """Score one member in this process (operators' commands); returns 1 if written."""
+    return score_members(user_ids=[user_id], run_id=uuid.uuid4(), import_job_id=import_job_id)
+
+
 # --- Deleting -------------------------------------------------------------------------
 
 
