@@ -33,10 +33,9 @@ from scoring.models import (
     Source,
     SourceKind,
 )
+from scoring.services.bulk import bulk_insert
 
 log = logging.getLogger(__name__)
-
-BULK_BATCH = 5000
 
 
 class ImportRefused(Exception):
@@ -207,50 +206,38 @@ def signals_store(
     Post.objects.filter(source=source).delete()
     Engagement.objects.filter(source=source).delete()
     Follow.objects.filter(source=source).delete()
-    Post.objects.bulk_create(
+    uid, sid = member.pk, source.pk
+    bulk_insert(
+        Post,
+        ["source_id", "user_id", "post_id", "at", "tags", "terms", "engagers"]
+        + ["likes", "reshares", "replies", "mentions"],
         (
-            Post(
-                source=source,
-                user_id=member.pk,
-                post_id=p.post_id,
-                at=p.at,
-                tags=p.tags,
-                terms=p.terms,
-                engagers=len(p.engagers),
-                likes=p.counts.get("like", 0),
-                reshares=p.counts.get("reshare", 0),
-                replies=p.counts.get("reply", 0),
-                mentions=p.counts.get("mention", 0),
-            )
+            (sid, uid, p.post_id, p.at, p.tags, p.terms, len(p.engagers))
+            + (p.counts["like"], p.counts["reshare"], p.counts["reply"], p.counts["mention"])
             for p in archive.posts.values()
         ),
-        batch_size=BULK_BATCH,
     )
-    Engagement.objects.bulk_create(
+    bulk_insert(
+        Engagement,
+        ["source_id", "user_id", "counterpart", "kind", "direction", "count"]
+        + ["first_at", "last_at"],
         (
-            Engagement(
-                source=source,
-                user_id=member.pk,
-                counterpart=e.counterpart,
-                kind=e.kind,
-                direction=e.direction,
-                count=e.count,
-                first_at=e.first_at,
-                last_at=e.last_at,
-            )
+            (sid, uid, e.counterpart, e.kind, e.direction, e.count, e.first_at, e.last_at)
             for e in archive.edges.values()
         ),
-        batch_size=BULK_BATCH,
     )
-    follows = [
-        Follow(source=source, user_id=member.pk, counterpart=h, direction=d, at=at)
-        for d, items in (
-            (FollowDirection.FOLLOWER, archive.followers),
-            (FollowDirection.FOLLOWING, archive.following),
-        )
-        for h, at in items.items()
-    ]
-    Follow.objects.bulk_create(follows, batch_size=BULK_BATCH)
+    bulk_insert(
+        Follow,
+        ["source_id", "user_id", "counterpart", "direction", "at"],
+        (
+            (sid, uid, h, str(d), at)
+            for d, items in (
+                (FollowDirection.FOLLOWER, archive.followers),
+                (FollowDirection.FOLLOWING, archive.following),
+            )
+            for h, at in items.items()
+        ),
+    )
     ImportedContent.objects.create(source=source, content_sha256=archive.content_sha256)
     log.info("stored archive for member %s: %s interactions", member.pk, archive.interactions)
     return source, True
