@@ -224,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.tasks.dispatch_due_scores",
         "schedule": float(SCORING_DISPATCH_SECONDS),
     },
+    "prune-old-signals": {
+        "task": "scoring.tasks.prune_old_signals",
+        "schedule": crontab(minute=41, hour=3),
+    },
     "prune-stale-imports": {
         "task": "scoring.tasks.prune_stale_imports",
         "schedule": crontab(minute=17),

@@ -32,3 +32,8 @@ def dispatch_due_scores() -> int:
 @shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
 def prune_stale_imports() -> int:
     return imports.imports_prune_stale()
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def prune_old_signals() -> int:
+    return imports.signals_prune()

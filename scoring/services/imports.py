@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, BinaryIO, cast
 
 from django.conf import settings
@@ -255,3 +255,15 @@ def imports_prune_stale(*, older_than_hours: int = 24) -> int:
         _fail(job, message="The import did not finish in time; please upload the file again.")
         count += 1
     return count
+
+
+def signals_prune(*, now: datetime | None = None, days: int | None = None) -> int:
+    """Delete per-counterpart engagement detail last seen before the retention window.
+
+    Per-post aggregates (distinct engagers and counts by kind) and source totals stay; only
+    rows that carry a counterpart hash go. Returns how many rows were deleted.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days if days is not None else settings.SIGNAL_RETENTION_DAYS)
+    deleted, _ = Engagement.objects.filter(last_at__lt=cutoff).delete()
+    return deleted

@@ -157,3 +157,24 @@ def test_a_job_runs_once_even_when_delivered_twice(alice: User) -> None:
     job = archive_import_create(user=alice, upload=upload(archive_text()), name="a.jsonl")
     assert archive_import_run(job_id=job.pk) == ImportStatus.SCORING
     assert archive_import_run(job_id=job.pk) is None
+
+
+def test_pruning_drops_counterpart_detail_past_retention_and_keeps_aggregates(
+    alice: User,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scoring.services.imports import signals_prune
+
+    run_import(alice, archive_text())
+    total = Engagement.objects.count()
+    old = Engagement.objects.filter(kind="like")
+    n_old = old.count()
+    old.update(last_at=timezone.now() - timedelta(days=91))
+
+    assert signals_prune(days=90) == n_old
+    assert Engagement.objects.count() == total - n_old
+    assert not Engagement.objects.filter(kind="like").exists()
+    assert Post.objects.get(user=alice, post_id="p0").likes > 0  # the aggregate stays
