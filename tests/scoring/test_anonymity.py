@@ -1,0 +1,62 @@
+"""Invariant 3: non-members' handles never reach logs, errors, task arguments or the broker."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from celery.signals import before_task_publish
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from profiles.models import User
+from scoring.archive import normalise_handle
+from scoring.services.imports import archive_import_create, archive_import_run
+from tests.samples import COUNTERPARTS, archive_text
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def needles() -> set[str]:
+    names = {normalise_handle(h) for h in COUNTERPARTS} | {h.lower() for h in COUNTERPARTS}
+    return {n for n in names | {n.split("@")[0] for n in names} if n}
+
+
+def test_no_handle_reaches_a_log_line_or_a_broker_message(
+    alice: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    published: list[str] = []
+
+    def capture(sender: Any = None, body: Any = None, headers: Any = None, **_: Any) -> None:
+        published.append(json.dumps([sender, body, headers], default=str))
+
+    before_task_publish.connect(capture)
+    caplog.set_level(logging.DEBUG)
+    try:
+        text = archive_text()
+        job = archive_import_create(
+            user=alice, upload=SimpleUploadedFile("a.jsonl", text.encode()), name="a.jsonl"
+        )
+        archive_import_run(job_id=job.pk)
+        # A refused archive too: its error messages must not quote a handle.
+        bad = archive_import_create(
+            user=alice,
+            upload=SimpleUploadedFile(
+                "b.jsonl", (text + text.splitlines()[-1][:-3] + "\n").encode()
+            ),
+            name="b.jsonl",
+        )
+        archive_import_run(job_id=bad.pk)
+        bad.refresh_from_db()
+    finally:
+        before_task_publish.disconnect(capture)
+
+    # Both the import and the scoring request went through the broker.
+    assert any("import_archive" in p for p in published)
+    assert any("score_members" in p for p in published)
+    assert bad.errors, "the broken archive was refused"
+    haystacks = [*published, *(r.getMessage() for r in caplog.records), json.dumps(bad.errors)]
+    for hay in haystacks:
+        for needle in needles():
+            assert needle not in hay.lower(), needle
