@@ -133,12 +133,15 @@ class Command(BaseCommand):
         class RawEvent(models.Model):
             counterpart = models.CharField(max_length=64)
             kind = models.CharField(max_length=16)
-            post = models.CharField(max_length=200, null=True)
+            post = models.CharField(max_length=200, blank=True)
             at = models.DateTimeField()
 
             class Meta:
                 app_label = "scoring"
                 db_table = "bench_naive_raw_event"
+
+            def __str__(self) -> str:
+                return self.kind
 
         from django.utils.dateparse import parse_datetime
 
@@ -158,7 +161,7 @@ class Command(BaseCommand):
                     RawEvent.objects.create(
                         counterpart=digest.hexdigest(),
                         kind=line["kind"],
-                        post=line.get("post"),
+                        post=line.get("post") or "",
                         at=parse_datetime(line["at"]),
                     )
                     events += 1
