@@ -341,7 +341,7 @@ class _PublicHTTPSPool(HTTPSConnectionPool):
 class PublicOnlyAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {  # type: ignore[attr-defined]
+        self.poolmanager.pool_classes_by_scheme = {
             "http": _PublicHTTPPool,
             "https": _PublicHTTPSPool,
         }
@@ -414,7 +414,7 @@ class HttpClient:
                 data=data,
                 headers=merged,
                 timeout=self.timeout,
-                allow_redirects=True,
+                allow_redirects=False,
                 stream=True,
             )
             body = self._read(response, what)

@@ -272,7 +272,7 @@ def test_incremental_sync_sends_no_star_or_fork_request_when_the_counts_are_unch
     result = sync({"since": since, "repos": unchanged})
 
     assert not any(r["type"] == "interaction" for r in result.records)
-    assert not any("stargazers" in call.request.url for call in mocked.calls)
+    assert not any("stargazers" in str(call.request.url) for call in mocked.calls)
 
 
 def test_a_list_cut_at_max_pages_is_reported_as_incomplete(
@@ -292,7 +292,7 @@ def test_a_list_cut_at_max_pages_is_reported_as_incomplete(
     result = sync(max_pages=1)
 
     assert result.complete is False
-    assert len([c for c in mocked.calls if "/user/repos" in c.request.url]) == 1
+    assert len([c for c in mocked.calls if "/user/repos" in str(c.request.url)]) == 1
     assert [r["id"] for r in result.records if r["type"] == "post"] == ["repo:alice/privacy-kit"]
     assert_archive_v1(result.records)
 
@@ -408,7 +408,7 @@ def test_a_rate_limit_mid_sync_stops_the_sync_at_once(mocked: responses.Requests
         sync()
 
     assert caught.value.retry_after == 45.0
-    assert mocked.calls[-1].request.url.startswith(f"{API}/repos/alice/privacy-kit/stargazers")
+    assert str(mocked.calls[-1].request.url).startswith(f"{API}/repos/alice/privacy-kit/stargazers")
 
 
 def test_a_revoked_token_raises_token_revoked_in_plain_words(
@@ -460,7 +460,9 @@ def test_the_timeout_is_passed_to_every_request(mocked: responses.RequestsMock) 
 
     sync(timeout=3.5)
 
-    assert {call.request.req_kwargs["timeout"] for call in mocked.calls} == {3.5}
+    assert {getattr(call.request, "req_kwargs", {}).get("timeout") for call in mocked.calls} == {
+        3.5
+    }
 
 
 @pytest.mark.parametrize(
@@ -514,7 +516,7 @@ def test_a_next_link_to_another_host_is_refused_and_the_token_stays_home(
     with pytest.raises(ProviderResponseInvalid, match="away from the provider"):
         sync()
 
-    assert all(call.request.url.startswith(API) for call in mocked.calls)
+    assert all(str(call.request.url).startswith(API) for call in mocked.calls)
 
 
 def test_a_redirect_is_not_followed(mocked: responses.RequestsMock) -> None:
