@@ -22,6 +22,14 @@ class SourceKind(models.TextChoices):
     MASTODON = "mastodon", "Mastodon"
 
 
+class SyncStatus(models.TextChoices):
+    IDLE = "idle", "Up to date"
+    QUEUED = "queued", "Sync queued"
+    RUNNING = "running", "Syncing"
+    RETRYING = "retrying", "Waiting to retry"
+    ERROR = "error", "Needs attention"
+
+
 class Source(models.Model):
     """A member's account on one network: connected (verified) or imported (self-reported)."""
 
@@ -38,6 +46,22 @@ class Source(models.Model):
     account_created_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Connected sources only: the allauth account whose token fetches the data.
+    social_account = models.OneToOneField(
+        "socialaccount.SocialAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="influence_source",
+    )
+    sync_cursor = models.JSONField(null=True, blank=True)
+    sync_status = models.CharField(
+        max_length=16, choices=SyncStatus.choices, default=SyncStatus.IDLE
+    )
+    sync_error = models.CharField(
+        max_length=300, blank=True, help_text="Plain words for the member."
+    )
+    next_sync_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["id"]
