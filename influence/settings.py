@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "profiles",
     "scoring",
+    "scoring.providers.mastodon",
 ]
 
 MIDDLEWARE = [
@@ -175,10 +176,15 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    _visibility = _read("CELERY_VISIBILITY_TIMEOUT", int, 3600)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         # Longer than the longest task's hard time limit, so a message is redelivered
         # only when its worker really died (acks_late).
-        "visibility_timeout": _read("CELERY_VISIBILITY_TIMEOUT", int, 3600),
+        "visibility_timeout": _visibility,
+        # Sweep for abandoned messages about ten times per visibility timeout; kombu's
+        # fixed ~100 s sweep would dwarf a short timeout.
+        "unacked_restore_interval": max(1, min(10, _visibility // 10)),
+        "unacked_restore_throttle": 1 if _visibility < 1000 else 10,
     }
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -195,6 +201,8 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The transport polls its folder; 1 s (the default) means one message a second.
+        "polling_interval": 0.1,
     }
     CACHES = {
         "default": {
@@ -218,6 +226,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 SCORING_DISPATCH_SECONDS = _read("SCORING_DISPATCH_SECONDS", int, 60)
+# Connected sources (GitHub, Mastodon): how often beat looks for due syncs, how often a
+# source is synced, and how often a sync starts from scratch instead of the cursor.
+SOURCE_SYNC_DISPATCH_SECONDS = _read("SOURCE_SYNC_DISPATCH_SECONDS", int, 60)
+SOURCE_SYNC_HOURS = _read("SOURCE_SYNC_HOURS", int, 6)
+SOURCE_FULL_SYNC_DAYS = _read("SOURCE_FULL_SYNC_DAYS", int, 7)
 # Every periodic schedule lives here, and only here.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-scores": {
@@ -231,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-stale-imports": {
         "task": "scoring.tasks.prune_stale_imports",
         "schedule": crontab(minute=17),
+    },
+    "dispatch-due-source-syncs": {
+        "task": "scoring.tasks.dispatch_due_source_syncs",
+        "schedule": float(SOURCE_SYNC_DISPATCH_SECONDS),
     },
 }
 
@@ -252,6 +269,8 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_SIGNUP_FORM_CLASS = "profiles.forms.ConsentSignupForm"
 ACCOUNT_LOGOUT_ON_GET = False
 SOCIALACCOUNT_AUTO_SIGNUP = False
+# Connected sources sync with the member's token, so allauth keeps it (SocialToken).
+SOCIALACCOUNT_STORE_TOKENS = True
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"

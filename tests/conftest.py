@@ -7,6 +7,7 @@ mallory tries to reach others' data; mod is a moderator.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -120,7 +121,7 @@ def _database_url() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None, concurrency: int = 1) -> None:
         env = {
             **os.environ,
             "DATABASE_URL": _database_url(),
@@ -134,7 +135,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "influence", "worker",
-                "--loglevel", "INFO", "--concurrency", "1", "--pool", "prefork",
+                "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "-Q", TEST_QUEUE, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
             ],
@@ -142,6 +143,7 @@ class WorkerProcess:
             env=env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() takes the pool too
         )  # fmt: skip
         self._wait_ready()
 
@@ -157,6 +159,11 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-5000:]
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a crash would."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
