@@ -21,9 +21,10 @@ def bulk_insert(
     """
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
+    assert all(isinstance(f, models.Field) for f in columns), "concrete fields only"
     json_at = [i for i, f in enumerate(columns) if isinstance(f, models.JSONField)]
     if connection.vendor == "postgresql":
-        names = ", ".join(connection.ops.quote_name(str(f.column)) for f in columns)
+        names = ", ".join(connection.ops.quote_name(str(getattr(f, "column", ""))) for f in columns)
         table = connection.ops.quote_name(meta.db_table)
         count = 0
         with connection.cursor() as cursor:

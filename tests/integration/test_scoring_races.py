@@ -15,7 +15,7 @@ from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import consent_withdraw
 from scoring.archive import read_archive
-from scoring.models import Engagement, Follow, Post, Score, ScoreSnapshot, ScoringState
+from scoring.models import Engagement, Follow, Post, Score, ScoreSnapshot, ScoringState, SourceKind
 from scoring.services.imports import signals_store
 from scoring.services.scores import score_request, scoring_dispatch, scoring_schedule_now
 from tests.conftest import WorkerProcess, make_member, wait_for
@@ -30,7 +30,7 @@ def member_with_signals(n: int) -> User:
     user = make_member(f"racer{n}@example.org", [Purpose.SCORING])
     text = archive_text(handle=f"racer{n}@example.social", counterparts=[f"fan{n}@x.social"])
     archive = read_archive(io.BytesIO(text.encode()), secret=settings.HANDLE_HASH_KEY)
-    signals_store(user_id=user.pk, archive=archive, kind="archive", verified=False)
+    signals_store(user_id=user.pk, archive=archive, kind=SourceKind.ARCHIVE, verified=False)
     return user
 
 
