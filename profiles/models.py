@@ -1,13 +1,85 @@
 from __future__ import annotations
 
+import contextvars
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, models
 from django.utils import timezone
 
 from profiles.purposes import Purpose
+
+# --- Append-only tables -----------------------------------------------------------------
+#
+# The consent ledger (and the audit log) only ever grow. On PostgreSQL a trigger refuses
+# UPDATE and DELETE unless the transaction-local setting below is on; on every database the
+# queryset and the model refuse them too. Only account erasure lifts the rule, for its own
+# transaction, through `append_only_erasure()`.
+
+ERASURE_SETTING = "influence.account_erasure"
+_erasing: contextvars.ContextVar[bool] = contextvars.ContextVar("erasing", default=False)
+
+
+class AppendOnlyError(IntegrityError):
+    """An UPDATE or DELETE of an append-only row outside account erasure."""
+
+
+@contextmanager
+def append_only_erasure(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Allow changing append-only rows inside the current transaction; account erasure only."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("append_only_erasure() must run inside the erasure transaction.")
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, 'on', true)", [ERASURE_SETTING])
+    token = _erasing.set(True)
+    try:
+        yield
+    finally:
+        _erasing.reset(token)
+        if postgres:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config(%s, 'off', true)", [ERASURE_SETTING])
+            except DatabaseError:
+                pass  # the transaction failed and will roll back, setting and all
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> int:
+        if not _erasing.get():
+            raise AppendOnlyError(f"{self.model._meta.label} is append-only: no updates.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if not _erasing.get():
+            raise AppendOnlyError(f"{self.model._meta.label} is append-only: no deletes.")
+        return super().delete()
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are inserted, never changed or deleted (except by account erasure)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and not _erasing.get():
+            raise AppendOnlyError(f"{self._meta.label} is append-only: no updates.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if not _erasing.get():
+            raise AppendOnlyError(f"{self._meta.label} is append-only: no deletes.")
+        return super().delete(*args, **kwargs)
+
+
+# --- People -------------------------------------------------------------------------------
 
 
 class UserManager(BaseUserManager["User"]):
@@ -53,10 +125,14 @@ class ConsentMethod(models.TextChoices):
     API = "api", "API"
 
 
-class ConsentRecord(models.Model):
-    """One consent event, append-only: the current state is derived from the latest row."""
+class ConsentRecord(AppendOnlyModel):
+    """One consent event, append-only: the current state is derived from the latest row.
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consent_records")
+    A member with ledger rows cannot be deleted (PROTECT) except by account erasure, which
+    removes the rows first inside `append_only_erasure()`.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="consent_records")
     purpose = models.CharField(max_length=32, choices=Purpose.choices)
     granted = models.BooleanField()
     policy_version = models.CharField(max_length=32)
@@ -64,6 +140,8 @@ class ConsentRecord(models.Model):
     method = models.CharField(max_length=32, choices=ConsentMethod.choices)
     receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -1,4 +1,4 @@
-"""State changes about people and consent. Web views, API views and tasks all call these."""
+"""Consent: the only writers of the ledger, and the effects of granting and withdrawing."""
 
 from __future__ import annotations
 
