@@ -1,0 +1,1 @@
+"""allauth providers that allauth does not ship, each an app of its own."""
