@@ -49,3 +49,34 @@ class ConsentSignupForm(forms.Form):
 
     def signup(self, request: HttpRequest, user: Any) -> None:
         """Required by allauth; consent is recorded by the adapter when the user is saved."""
+
+
+class ReconsentForm(forms.Form):
+    """One yes-or-no question per purpose whose policy changed; nothing is preselected."""
+
+    def __init__(self, *args: Any, waiting: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting = waiting
+        for state in waiting:
+            text = state.purpose
+            yes, no = (
+                ("I accept the new terms", "I do not accept them")
+                if text.required
+                else ("Yes, continue", "No, stop")
+            )
+            self.fields[consent_field_name(text.purpose)] = forms.ChoiceField(
+                choices=[("yes", yes), ("no", no)],
+                widget=forms.RadioSelect,
+                label=text.title,
+                error_messages={"required": f"Answer “{text.title}”."},
+            )
+
+    def answers(self) -> dict[str, bool]:
+        return {
+            s.purpose.purpose: self.cleaned_data[consent_field_name(s.purpose.purpose)] == "yes"
+            for s in self.waiting
+        }
+
+    def questions(self) -> list[tuple[Any, Any]]:
+        """(consent state, bound field) pairs, in the order shown."""
+        return [(s, self[consent_field_name(s.purpose.purpose)]) for s in self.waiting]

@@ -45,6 +45,14 @@ def consent_states(*, user: User) -> dict[str, ConsentState]:
     return states
 
 
+def purposes_awaiting_reconsent(*, user: User) -> list[ConsentState]:
+    """Purposes the member granted under a policy version that has since changed.
+
+    Nothing new is done under them (``active`` is false) until the member answers.
+    """
+    return [s for s in consent_states(user=user).values() if s.needs_reconsent]
+
+
 def has_active_consent(*, user_id: int, purpose: Purpose) -> bool:
     """Whether the member's latest ledger row grants the purpose under its current version."""
     rec = (

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from profiles import views
+from profiles.views import consent
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("consent/", views.consent_centre, name="consent_centre"),
-    path("consent/<slug:purpose>/", views.consent_change, name="consent_change"),
+    path("", consent.home, name="home"),
+    path("consent/", consent.consent_centre, name="consent_centre"),
+    path("consent/review/", consent.reconsent, name="reconsent"),
+    path("consent/<slug:purpose>/", consent.consent_change, name="consent_change"),
 ]

@@ -7,7 +7,14 @@ from profiles.services.consent import (
     ConsentError,
     consent_give,
     consent_withdraw,
+    consents_reconsent,
     consents_record_signup,
 )
 
-__all__ = ["ConsentError", "consent_give", "consent_withdraw", "consents_record_signup"]
+__all__ = [
+    "ConsentError",
+    "consent_give",
+    "consent_withdraw",
+    "consents_reconsent",
+    "consents_record_signup",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 
@@ -50,6 +50,22 @@ def consents_record_signup(*, user: User, granted: Iterable[str]) -> list[Consen
     ]
 
 
+def _granted(*, member: User, purpose: str) -> None:
+    """What granting (or renewing) a purpose starts, in the granting transaction."""
+    if purpose == Purpose.SCORING:
+        from scoring.services.scores import scoring_schedule_now
+
+        scoring_schedule_now(user_id=member.pk)
+
+
+def _withdrawn(*, member: User, purpose: str) -> None:
+    """What withdrawing a purpose stops, in the withdrawing transaction."""
+    if purpose == Purpose.SCORING:
+        from scoring.services.scores import scoring_data_delete
+
+        scoring_data_delete(user_id=member.pk)
+
+
 @transaction.atomic
 def consent_give(
     *, user: User, purpose: str, method: str = ConsentMethod.CONSENT_CENTRE
@@ -62,10 +78,7 @@ def consent_give(
     if state.active:
         raise ConsentError(f"“{state.purpose.title}” is already granted.")
     record = _append(user=member, purpose=purpose, granted=True, method=method)
-    if purpose == Purpose.SCORING:
-        from scoring.services.scores import scoring_schedule_now
-
-        scoring_schedule_now(user_id=member.pk)
+    _granted(member=member, purpose=purpose)
     return record
 
 
@@ -81,8 +94,39 @@ def consent_withdraw(
     if not state.granted:
         raise ConsentError(f"“{state.purpose.title}” is not granted.")
     record = _append(user=member, purpose=purpose, granted=False, method=method)
-    if purpose == Purpose.SCORING:
-        from scoring.services.scores import scoring_data_delete
-
-        scoring_data_delete(user_id=member.pk)
+    _withdrawn(member=member, purpose=purpose)
     return record
+
+
+@transaction.atomic
+def consents_reconsent(*, user: User, answers: Mapping[str, bool]) -> list[ConsentRecord]:
+    """Record the answers to a re-consent prompt: one per purpose whose policy changed.
+
+    Yes renews the purpose under its current version; no withdraws it, with the usual
+    effects. The answers must cover exactly the purposes still waiting, so a second
+    submission of the same prompt changes nothing. The terms cannot be refused here.
+    """
+    member = _lock_member(user.pk)
+    waiting = {key for key, state in consent_states(user=member).items() if state.needs_reconsent}
+    if not waiting:
+        raise ConsentError("These questions were already answered; nothing was changed.")
+    if set(answers) != waiting:
+        raise ConsentError("Answer each question below; nothing was changed.")
+    if answers.get(Purpose.TERMS) is False:
+        raise ConsentError(
+            "The account needs the terms. If you do not accept the new terms, you can "
+            "delete your account instead; nothing was changed."
+        )
+    records = []
+    for purpose in PURPOSES:  # a stable order for the ledger
+        if purpose not in answers:
+            continue
+        granted = answers[purpose]
+        records.append(
+            _append(user=member, purpose=purpose, granted=granted, method=ConsentMethod.RECONSENT)
+        )
+        if granted:
+            _granted(member=member, purpose=purpose)
+        else:
+            _withdrawn(member=member, purpose=purpose)
+    return records

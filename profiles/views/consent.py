@@ -1,15 +1,19 @@
+"""The consent centre and the re-consent prompt."""
+
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from profiles.forms import ReconsentForm
 from profiles.http import request_member
 from profiles.purposes import PURPOSES
-from profiles.selectors import consent_history, consent_states
-from profiles.services import ConsentError, consent_give, consent_withdraw
+from profiles.selectors import consent_history, consent_states, purposes_awaiting_reconsent
+from profiles.services import ConsentError, consent_give, consent_withdraw, consents_reconsent
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -50,3 +54,29 @@ def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
     except ConsentError as exc:
         messages.error(request, str(exc))
     return redirect("consent_centre")
+
+
+@login_required
+def reconsent(request: HttpRequest) -> HttpResponse:
+    """The re-consent prompt: purposes whose policy changed since the member granted them."""
+    member = request_member(request)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    waiting = purposes_awaiting_reconsent(user=member)
+    if not waiting:
+        if request.method == "POST":
+            messages.error(request, "These questions were already answered; nothing was changed.")
+        return redirect(next_url or "dashboard")
+    form = ReconsentForm(request.POST or None, waiting=waiting)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consents_reconsent(user=member, answers=form.answers())
+        except ConsentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Thank you: your answers were recorded.")
+            return redirect(next_url or "dashboard")
+    return render(request, "profiles/reconsent.html", {"form": form, "next": next_url})

@@ -1,0 +1,61 @@
+"""Ask members again, at their next visit, when a purpose they granted has a new policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from profiles.models import User
+from profiles.selectors import purposes_awaiting_reconsent
+
+# Pages a member can always reach while asked: the prompt itself, their consent centre,
+# export and deletion (withdrawing must stay as easy as ever), the public and legal pages,
+# and allauth's pages (sign-out, reauthentication, email).
+ALWAYS_REACHABLE = {
+    "reconsent",
+    "consent_centre",
+    "consent_change",
+    "consent_receipt",
+    "consent_receipts",
+    "receipt_verify",
+    "jwks",
+    "privacy",
+    "public_profile",
+    "directory",
+    "data_export",
+    "data_export_download",
+    "account_delete",
+    "healthz",
+}
+ALWAYS_REACHABLE_PREFIXES = ("/accounts/", "/admin/", "/static/")
+
+
+class ReconsentMiddleware:
+    """Redirects a signed-in member to the re-consent prompt until they answer it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        user = getattr(request, "user", None)
+        if not isinstance(user, User):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in ALWAYS_REACHABLE:
+            return None
+        if request.path.startswith(ALWAYS_REACHABLE_PREFIXES):
+            return None
+        if not purposes_awaiting_reconsent(user=user):
+            return None
+        query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+        return redirect(f"{reverse('reconsent')}?{query}" if query else reverse("reconsent"))
