@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.stats import rankdata, spearmanr
 
@@ -28,12 +29,14 @@ GOAL_AUC = 0.95
 GOAL_SPEARMAN = 0.9
 
 
-def auc(positive: FloatArray, negative: FloatArray) -> float:
+def auc(positive: npt.ArrayLike, negative: npt.ArrayLike) -> float:
     """Probability that a random ``positive`` ranks above a random ``negative`` (ties 1/2)."""
-    if len(positive) == 0 or len(negative) == 0:
+    pos = np.asarray(positive, dtype=np.float64)
+    neg = np.asarray(negative, dtype=np.float64)
+    if len(pos) == 0 or len(neg) == 0:
         return float("nan")
-    ranks = rankdata(np.concatenate([positive, negative]))
-    n_pos, n_neg = len(positive), len(negative)
+    ranks = rankdata(np.concatenate([pos, neg]))
+    n_pos, n_neg = len(pos), len(neg)
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
@@ -127,7 +130,9 @@ class Report:
                     (f"{a.name} ({a.target})", a.model_gain, f"< {a.goal:g}", a.model_gain < a.goal)
                 )
             if a.auc_model is not None and a.name.endswith("100 attack edges"):
-                rows.append((f"AUC, {a.name}", a.auc_model, f">= {GOAL_AUC}", a.auc_model >= GOAL_AUC))
+                rows.append(
+                    (f"AUC, {a.name}", a.auc_model, f">= {GOAL_AUC}", a.auc_model >= GOAL_AUC)
+                )
         rows.append(
             ("Spearman, honest members", self.spearman_model, f">= {GOAL_SPEARMAN}",
              self.spearman_model >= GOAL_SPEARMAN)
@@ -195,6 +200,19 @@ def _attacks() -> list[tuple[str, Attack, float | None, bool]]:
         ),
         ("pod of 20 real members", lambda pop, t: syn.pod_ring(pop, t, 20), None, False),
         ("pod of 50 real members", lambda pop, t: syn.pod_ring(pop, t, 50), GOAL_RING, False),
+        # Harder variants than the issue asks for, reported without a goal.
+        (
+            "10,000 followers dripped (90 days)",
+            lambda pop, t: syn.buy_followers(pop, t, 10_000, days=90),
+            None,
+            False,
+        ),
+        (
+            "pod of 50, 30% dense",
+            lambda pop, t: syn.pod_ring(pop, t, 50, density=0.3),
+            None,
+            False,
+        ),
         (
             "farm, 10 attack edges",
             lambda pop, t: syn.follow_back_farm(pop, t, 10),
@@ -218,7 +236,7 @@ def _real_engagers(pop: syn.Population) -> BoolArray:
 
 def run(
     accounts: int = 10_000,
-    seed: int = 7,
+    seed: int = 2026,
     params: Params | None = None,
     log: Callable[[str], None] | None = None,
 ) -> Report:
@@ -238,7 +256,11 @@ def run(
     pagerank_map = QuantileMap.fit(base.pagerank[honest], scores)
     flag_rates = {
         kind: sum(any(f.kind == kind for f in r.flags) for r in full) / len(full)
-        for kind in (FlagKind.FOLLOWER_BURST, FlagKind.ENGAGEMENT_RING, FlagKind.LOW_TRUST_ENGAGEMENT)
+        for kind in (
+            FlagKind.FOLLOWER_BURST,
+            FlagKind.ENGAGEMENT_RING,
+            FlagKind.LOW_TRUST_ENGAGEMENT,
+        )
     }
     report = Report(
         accounts=accounts,

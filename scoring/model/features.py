@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .trust import TrustContext
-from .types import DAY, BoolArray, FloatArray, IntArray, Kind, MemberBatch, Params
+from .types import BoolArray, FloatArray, IntArray, Kind, MemberBatch, Params
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +84,8 @@ def build_pairs(batch: MemberBatch, ctx: TrustContext, now: int, p: Params) -> P
     key = row * n_nodes + node
     uniq, inv = np.unique(key, return_inverse=True)
     response = np.minimum(np.bincount(inv, kind_weight[kind] * value), p.person_cap)
-    reshare = np.minimum(
-        np.bincount(inv, np.where(kind == Kind.RESHARE, value, 0.0)), p.repeat_cap
-    )
-    events = np.bincount(inv, count.astype(np.float64))
+    reshare = np.minimum(np.bincount(inv, np.where(kind == Kind.RESHARE, value, 0.0)), p.repeat_cap)
+    events = np.asarray(np.bincount(inv, count.astype(np.float64)), dtype=np.float64)
     first_at = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_at, inv, first)
     prow = uniq // n_nodes
@@ -107,13 +105,15 @@ def build_pairs(batch: MemberBatch, ctx: TrustContext, now: int, p: Params) -> P
     )
 
 
-def build_followers(batch: MemberBatch, ctx: TrustContext) -> FollowerTable:
+def build_followers(batch: MemberBatch, ctx: TrustContext, p: Params) -> FollowerTable:
     f = batch.followers
     if len(f.node) and (f.node.min() < 0 or f.node.max() >= len(ctx.weight)):
         raise ValueError("Followers: node id outside the trust context")
-    return FollowerTable(
-        row=f.member, node=f.node, weight=ctx.weight[f.node].astype(np.float64), at=f.at
-    )
+    # A follow is cheaper to fake than an engagement: the same trust curve, lower floor.
+    w = ctx.weight[f.node].astype(np.float64)
+    level = np.clip((w - p.trust_floor) / (1.0 - p.trust_floor), 0.0, 1.0)
+    weight = p.follower_floor + (1.0 - p.follower_floor) * level
+    return FollowerTable(row=f.member, node=f.node, weight=weight, at=f.at)
 
 
 def posts_in_window(batch: MemberBatch, now: int, p: Params) -> IntArray:
@@ -140,8 +140,8 @@ def signals(
     observed = np.bincount(followers.row, minlength=n)
     unobserved = np.maximum(batch.accounts.followers_reported - observed, 0)
     # Followers a source reports but does not list cannot be checked: they count as
-    # accounts without a trust path.
-    reach = np.bincount(followers.row, fw, minlength=n) + p.trust_floor * unobserved
+    # followers without a trust path.
+    reach = np.bincount(followers.row, fw, minlength=n) + p.follower_floor * unobserved
     w = pairs.weight * pairs.selectivity
     if pair_keep is not None:
         w = w * pair_keep
@@ -151,10 +151,4 @@ def signals(
     network = ctx.standing[batch.accounts.node].astype(np.float64)
     if network_keep is not None:
         network = network * network_keep
-    return Signals(
-        reach=reach, engagement=engagement, amplification=amplification, network=network
-    )
-
-
-def day_index(at: IntArray, start: int) -> IntArray:
-    return (at - start) // DAY
+    return Signals(reach=reach, engagement=engagement, amplification=amplification, network=network)

@@ -69,7 +69,8 @@ def _follower_burst(
     candidates = np.flatnonzero((burst >= p.burst_min_followers) & (follower_lift >= p.burst_ratio))
     if len(candidates) == 0:
         return
-    # New engagers (first engagement) right after the burst versus the usual rate.
+    # New engagers (first engagement) in the weeks from the burst on, beyond what the
+    # member's usual rate of new engagers (the rest of the window) would bring.
     burst_start = start + first_day * DAY
     follow_s = p.burst_follow_days * DAY
     pair_start = burst_start[pairs.row]
@@ -77,15 +78,17 @@ def _follower_burst(
     after = in_window & (pairs.first_at >= pair_start) & (pairs.first_at < pair_start + follow_s)
     new_after = np.bincount(pairs.row[after], minlength=n)
     new_total = np.bincount(pairs.row[in_window], minlength=n)
-    expected = new_total * (p.burst_follow_days / days)
-    engager_lift = (new_after + 1.0) / (expected + 1.0)
-    per_follower = new_after / np.maximum(burst, 1)
+    other_days = max(days - p.burst_follow_days, 1)
+    expected = (new_total - new_after) * (p.burst_follow_days / other_days)
+    excess = np.maximum(new_after - expected, 0.0)
+    per_follower = excess / np.maximum(burst, 1)
     for r in candidates:
-        if per_follower[r] >= p.burst_engagers_per_follower and engager_lift[r] >= 2.0:
+        if per_follower[r] >= p.burst_engagers_per_follower:
             continue
         lo = int(burst_start[r])
-        hit = (followers.row == r) & (followers.at >= lo) & (followers.at < lo + k * DAY)
-        follower_keep[hit] = 1.0 - p.burst_discount
+        span = (followers.row == r) & (followers.at >= lo) & (followers.at < lo + k * DAY)
+        # Trusted followers who happened to arrive in the same days are left alone.
+        follower_keep[span & (followers.weight < 0.5)] = 1.0 - p.burst_discount
         flags[r].append(
             Flag(
                 kind=FlagKind.FOLLOWER_BURST,
@@ -96,8 +99,8 @@ def _follower_burst(
                     "usual_followers_per_window": float(usual[r]),
                     "follower_lift": round(float(follower_lift[r]), 2),
                     "new_engagers_after": float(new_after[r]),
-                    "new_engagers_per_new_follower": round(float(per_follower[r]), 4),
-                    "engager_lift": round(float(engager_lift[r]), 2),
+                    "expected_new_engagers": round(float(expected[r]), 2),
+                    "extra_engagers_per_new_follower": round(float(per_follower[r]), 4),
                 },
                 discount=p.burst_discount,
             )
@@ -214,8 +217,3 @@ def _low_trust(
                 discount=p.low_trust_discount,
             )
         )
-
-
-def rows_of(flags: list[list[Flag]], kind: str) -> IntArray:
-    """Rows carrying a flag of ``kind`` (for reports and tests)."""
-    return np.array([i for i, fl in enumerate(flags) if any(f.kind == kind for f in fl)], dtype=np.int64)

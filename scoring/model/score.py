@@ -20,12 +20,18 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from .features import Signals, build_followers, build_pairs, posts_in_window, signals
-from .gaming import detect
+from .features import (
+    FollowerTable,
+    Pairs,
+    Signals,
+    build_followers,
+    build_pairs,
+    posts_in_window,
+    signals,
+)
+from .gaming import Detection, detect
 from .topics import batch_topics
 from .trust import TrustContext
-from .features import FollowerTable, Pairs
-from .gaming import Detection
 from .types import (
     MODEL_VERSION,
     Components,
@@ -136,7 +142,7 @@ class _Computed:
 
 def _compute(batch: MemberBatch, ctx: TrustContext, now: int, p: Params) -> _Computed:
     pairs = build_pairs(batch, ctx, now, p)
-    followers = build_followers(batch, ctx)
+    followers = build_followers(batch, ctx, p)
     posts = posts_in_window(batch, now, p)
     found = detect(batch, ctx, pairs, followers, now, p)
     raw = signals(batch, ctx, pairs, followers, posts, p)

@@ -20,8 +20,8 @@ from .types import (
     Accounts,
     BoolArray,
     Engagements,
-    Followers,
     FloatArray,
+    Followers,
     IntArray,
     Kind,
     MemberBatch,
@@ -94,11 +94,16 @@ def generate(n_accounts: int = 10_000, seed: int = 7, member_share: float = 0.7)
     quality = rng.lognormal(0.0, 0.4, n)  # how engaging an account's posts are
     post_rate = rng.lognormal(np.log(0.3), 0.8, n)  # posts a day
 
-    # Follows: each account follows a lognormal number of others, chosen by influence.
+    # Follows: each account follows a lognormal number of others, chosen by influence,
+    # half of them inside its own community (about 50 accounts), so that friends of
+    # friends engage with each other as in real networks.
     k = np.clip(rng.lognormal(np.log(25), 0.9, n), 1, 1500).astype(np.int64)
     src = np.repeat(np.arange(n), k)
     pick = influence**0.95
     dst = rng.choice(n, size=len(src), p=pick / pick.sum())
+    community = rng.integers(0, max(1, n // 50), n)
+    local = rng.random(len(src)) < 0.5
+    dst[local] = _pick_within(rng, community, pick, src[local])
     # Follow-backs, likelier for smaller accounts.
     back = rng.random(len(src)) < 0.3 / (1.0 + influence[dst] / 10.0)
     src, dst = np.concatenate([src, dst[back]]), np.concatenate([dst, src[back]])
@@ -132,7 +137,9 @@ def generate(n_accounts: int = 10_000, seed: int = 7, member_share: float = 0.7)
         np.int64
     )
     ev_kind = rng.choice(4, size=len(ev_author), p=[0.72, 0.13, 0.11, 0.04])
-    ev_at = np.minimum(post_at[ev_post] + rng.exponential(6 * 3600, len(ev_post)).astype(np.int64), now)
+    ev_at = np.minimum(
+        post_at[ev_post] + rng.exponential(6 * 3600, len(ev_post)).astype(np.int64), now
+    )
 
     # Honest viral weeks for 2% of the members: new followers and new engagers together.
     viral = rng.choice(np.flatnonzero(member & (n_posts > 0)), size=max(1, n // 50), replace=False)
@@ -216,6 +223,19 @@ def generate(n_accounts: int = 10_000, seed: int = 7, member_share: float = 0.7)
     )
 
 
+def _pick_within(
+    rng: np.random.Generator, group: IntArray, weight: FloatArray, who: IntArray
+) -> IntArray:
+    """For each of ``who``, an account of the same ``group`` drawn by ``weight``."""
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(group.max() + 2))
+    cum = np.concatenate([[0.0], np.cumsum(weight[order])])
+    g = group[who]
+    lo, hi = cum[bounds[g]], cum[bounds[g + 1]]
+    idx = np.searchsorted(cum, lo + rng.random(len(who)) * (hi - lo), side="right") - 1
+    return order[np.clip(idx, bounds[g], bounds[g + 1] - 1)]
+
+
 def _pick_engagers(
     rng: np.random.Generator,
     n: int,
@@ -270,9 +290,7 @@ def batch(pop: Population, members: IntArray) -> MemberBatch:
     e = row_of[pop.eng_dst] >= 0
     posts = np.flatnonzero(row_of[pop.post_author] >= 0)
     out_degree = np.bincount(pop.follow_src, minlength=pop.n_nodes)
-    labels = [
-        tuple(TOPICS[t] for t in pair if t >= 0) for pair in pop.post_topics[posts].tolist()
-    ]
+    labels = [tuple(TOPICS[t] for t in pair if t >= 0) for pair in pop.post_topics[posts].tolist()]
     return MemberBatch(
         accounts=Accounts.build(
             node=members,
@@ -360,7 +378,9 @@ def _add_engagement(
     )
 
 
-def _add_posts(pop: Population, authors: IntArray, per_author: int, rng: np.random.Generator) -> Population:
+def _add_posts(
+    pop: Population, authors: IntArray, per_author: int, rng: np.random.Generator
+) -> Population:
     a = np.repeat(authors, per_author)
     at = pop.now - (rng.random(len(a)) * 80 * DAY).astype(np.int64)
     topics = np.full((len(a), 2), -1, dtype=np.int64)
@@ -375,19 +395,26 @@ def _add_posts(pop: Population, authors: IntArray, per_author: int, rng: np.rand
     )
 
 
-def buy_followers(pop: Population, target: int, k: int, seed: int = 1) -> tuple[Population, IntArray]:
-    """``k`` fake accounts with no activity follow ``target`` within three days."""
+def buy_followers(
+    pop: Population, target: int, k: int, days: int = 3, seed: int = 1
+) -> tuple[Population, IntArray]:
+    """``k`` fake accounts with no activity follow ``target`` within ``days`` days."""
     rng = np.random.default_rng(seed)
     pop, fakes = _add_nodes(pop, k, member=False, now=pop.now)
-    at = pop.now - (rng.random(k) * 3 * DAY).astype(np.int64)
+    at = pop.now - (rng.random(k) * days * DAY).astype(np.int64)
     return _add_follows(pop, fakes, np.full(k, target), at), fakes
 
 
-def _ring_edges(pop: Population, ring: IntArray, rng: np.random.Generator) -> Population:
-    """Everyone in ``ring`` likes and reshares everyone else's posts and follows them."""
-    src, dst = np.meshgrid(ring, ring, indexing="ij")
-    src, dst = src.ravel(), dst.ravel()
-    keep = src != dst
+def _ring_edges(
+    pop: Population, ring: IntArray, rng: np.random.Generator, density: float = 1.0
+) -> Population:
+    """Everyone in ``ring`` likes and reshares the posts of (a ``density`` share of)
+    everyone else and follows them; the last account, the target, gets it from all."""
+    grid_src, grid_dst = np.meshgrid(ring, ring, indexing="ij")
+    src, dst = grid_src.ravel(), grid_dst.ravel()
+    target = ring[-1]
+    chosen = (rng.random(len(src)) < density) | (src == target) | (dst == target)
+    keep = (src != dst) & chosen
     src, dst = src[keep], dst[keep]
     posts = np.bincount(pop.post_author, minlength=pop.n_nodes)
     likes = np.maximum(posts[dst], 1)
@@ -398,7 +425,9 @@ def _ring_edges(pop: Population, ring: IntArray, rng: np.random.Generator) -> Po
     return _add_engagement(pop, src, dst, np.full(len(src), Kind.RESHARE), reshares, at)
 
 
-def sockpuppet_ring(pop: Population, target: int, size: int, seed: int = 2) -> tuple[Population, IntArray]:
+def sockpuppet_ring(
+    pop: Population, target: int, size: int, seed: int = 2
+) -> tuple[Population, IntArray]:
     """``size - 1`` new self-reported member accounts and ``target`` engage each other."""
     rng = np.random.default_rng(seed)
     pop, fakes = _add_nodes(pop, size - 1, member=True, now=pop.now)
@@ -406,12 +435,14 @@ def sockpuppet_ring(pop: Population, target: int, size: int, seed: int = 2) -> t
     return _ring_edges(pop, np.append(fakes, target), rng), fakes
 
 
-def pod_ring(pop: Population, target: int, size: int, seed: int = 3) -> tuple[Population, IntArray]:
+def pod_ring(
+    pop: Population, target: int, size: int, density: float = 1.0, seed: int = 3
+) -> tuple[Population, IntArray]:
     """An engagement pod: ``size - 1`` real members and ``target`` engage each other."""
     rng = np.random.default_rng(seed)
     candidates = np.setdiff1d(pop.honest_members(), [target])
     pod = rng.choice(candidates, size=size - 1, replace=False)
-    return _ring_edges(pop, np.append(pod, target), rng), pod
+    return _ring_edges(pop, np.append(pod, target), rng, density), pod
 
 
 def follow_back_farm(
@@ -432,7 +463,9 @@ def follow_back_farm(
     at = pop.now - (rng.random(farm_size) * 60 * DAY).astype(np.int64)
     posts = max(int(np.count_nonzero(pop.post_author == target)), 1)
     pop = _add_follows(pop, farm, tgt, at)
-    pop = _add_engagement(pop, farm, tgt, np.full(farm_size, Kind.LIKE), np.full(farm_size, posts), at)
+    pop = _add_engagement(
+        pop, farm, tgt, np.full(farm_size, Kind.LIKE), np.full(farm_size, posts), at
+    )
     pop = _add_engagement(
         pop, farm, tgt, np.full(farm_size, Kind.RESHARE), np.full(farm_size, max(posts // 2, 1)), at
     )

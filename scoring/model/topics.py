@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from .types import FloatArray, IntArray, Params, Posts, TopicScore
+from .types import FloatArray, Params, Posts, TopicScore
 
 # Matched against the normalised label. A plain keyword must be a whole word of it; a
 # keyword ending in "*" is a stem that may sit anywhere inside a compound tag

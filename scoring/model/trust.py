@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -150,8 +151,8 @@ class TrustResult:
     from endorsements (trust minus the restart share); ``held`` is the trust each node
     passes on (its trust, capped)."""
 
-    trust: FloatArray
-    received: FloatArray
+    trust: Float32Array
+    received: Float32Array
     held: Float32Array
     iterations: int
     converged: bool
@@ -165,43 +166,46 @@ def propagate_trust(
 
     Runs until the L1 change falls below ``params.tol`` or ``params.max_iter`` steps
     (an early stop, as in SybilRank, that keeps trust from soaking deep into farms).
+    Duplicate seeds count once.
     """
     p = params or Params()
     started = time.perf_counter()
     n = graph.n_nodes
-    seed_ids = np.unique(np.asarray(seeds, dtype=np.int64))
-    if len(seed_ids) == 0:
+    seed_ids = np.asarray(seeds, dtype=np.int64)
+    is_seed = np.zeros(n, dtype=np.bool_)
+    is_seed[seed_ids] = True
+    n_seeds = int(np.count_nonzero(is_seed))
+    if n_seeds == 0:
         raise ValueError("propagate_trust: no seeds; trust needs verified, aged members")
-    restart = np.zeros(n, dtype=np.float32)
-    restart[seed_ids] = 1.0 / len(seed_ids)
-    cap = np.float32(p.pass_cap / len(seed_ids))
+    share = np.float32(1.0 / n_seeds)
+    cap = np.float32(p.pass_cap / n_seeds)
     alpha = np.float32(p.damping)
     matrix = graph.transition_t
-    x = restart.copy()
+    x = is_seed.astype(np.float32) * share
     held = np.empty(n, dtype=np.float32)
     converged = False
     iterations = 0
-    moved = np.float32(0.0)
+    back = 1.0
     for iterations in range(1, p.max_iter + 1):  # noqa: B007 - iterations is reported
         np.minimum(x, cap, out=held)
         y = matrix @ held
         y *= alpha
-        moved = y.sum(dtype=np.float64)
         # Mass that did not move (restart share, caps, accounts endorsing nobody) goes
         # back to the seeds, so trust always sums to 1.
-        y += np.float32(1.0 - moved) * restart
+        back = 1.0 - float(y.sum(dtype=np.float64))
+        y[seed_ids] += np.float32(back) * share  # duplicates add once: same value set
         np.subtract(y, x, out=held)
         np.abs(held, out=held)
-        delta = held.sum(dtype=np.float64)
+        delta = float(held.sum(dtype=np.float64))
         x = y
         if delta < p.tol:
             converged = True
             break
-    trust = x.astype(np.float64)
-    received = np.maximum(trust - (1.0 - float(moved)) * restart.astype(np.float64), 0.0)
+    received = x.copy()
+    received[is_seed] = np.maximum(received[is_seed] - np.float32(back) * share, 0.0)
     np.minimum(x, cap, out=held)
     return TrustResult(
-        trust=trust,
+        trust=x,
         received=received,
         held=held,
         iterations=iterations,
@@ -231,41 +235,48 @@ class TrustContext:
     iterations: int
     converged: bool
 
-    def save(self, path: Path) -> None:
-        """Store as one uncompressed ``.npz`` that ``load`` reads back."""
-        np.savez(
-            path,
-            weight=self.weight,
-            selectivity=self.selectivity,
-            standing=self.standing,
-            passes=self.passes,
-            normalised_trust=self.normalised_trust,
-            seed=self.seed,
-            engage_data=self.engage.data,
-            engage_indices=self.engage.indices,
-            engage_indptr=self.engage.indptr,
-            meta=np.array([self.iterations, int(self.converged)], dtype=np.int64),
-        )
+    _VECTORS: ClassVar[tuple[str, ...]] = (
+        "weight",
+        "selectivity",
+        "standing",
+        "passes",
+        "normalised_trust",
+        "seed",
+    )
+
+    def save(self, directory: Path) -> None:
+        """Store as ``.npy`` files in ``directory`` (created), for ``load`` to map back."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in self._VECTORS:
+            np.save(directory / f"{name}.npy", getattr(self, name))
+        np.save(directory / "engage_data.npy", self.engage.data)
+        np.save(directory / "engage_indices.npy", self.engage.indices)
+        np.save(directory / "engage_indptr.npy", self.engage.indptr)
+        np.save(directory / "meta.npy", np.array([self.iterations, int(self.converged)]))
 
     @classmethod
-    def load(cls, path: Path) -> TrustContext:
-        with np.load(path) as f:
-            n = len(f["weight"])
-            engage = sp.csr_array(
-                (f["engage_data"], f["engage_indices"], f["engage_indptr"]), shape=(n, n)
-            )
-            meta = f["meta"]
-            return cls(
-                weight=f["weight"],
-                selectivity=f["selectivity"],
-                standing=f["standing"],
-                passes=f["passes"],
-                normalised_trust=f["normalised_trust"],
-                seed=f["seed"],
-                engage=engage,
-                iterations=int(meta[0]),
-                converged=bool(meta[1]),
-            )
+    def load(cls, directory: Path, mmap: bool = True) -> TrustContext:
+        """Read a saved context. With ``mmap`` the arrays are memory-mapped read-only, so
+        worker processes on one machine share a single copy through the page cache."""
+        mode: Literal["r"] | None = "r" if mmap else None
+
+        def read(name: str) -> npt.NDArray[Any]:
+            return np.load(directory / f"{name}.npy", mmap_mode=mode)
+
+        vectors = {name: read(name) for name in cls._VECTORS}
+        n = len(vectors["weight"])
+        engage = sp.csr_array(
+            (read("engage_data"), read("engage_indices"), read("engage_indptr")),
+            shape=(n, n),
+            copy=False,
+        )
+        meta = read("meta")
+        return cls(
+            **vectors,
+            engage=engage,
+            iterations=int(meta[0]),
+            converged=bool(meta[1]),
+        )
 
 
 def trust_weight(normalised: FloatArray, params: Params | None = None) -> FloatArray:

@@ -78,8 +78,8 @@ class Params:
     damping: float = 0.85
     max_iter: int = 50
     tol: float = 1e-6
-    min_out_edges: float = 10.0  # a source passes at most 1/min_out_edges of its trust per edge
-    pass_cap: float = 4.0  # ... and never more than pass_cap / seeds of trust in total
+    min_out_edges: float = 20.0  # a source passes at most 1/min_out_edges of its trust per edge
+    pass_cap: float = 2.0  # ... and never more than pass_cap / seeds of trust in total
     follow_edge_weight: float = 0.5
     engage_edge_weight: float = 0.5
     engage_edge_ref_count: float = 10.0
@@ -89,7 +89,8 @@ class Params:
     trust_low: float = 0.05
     trust_full: float = 0.5
     trust_floor: float = 0.001
-    vouches: int = 2  # trusted endorsers an account needs to count fully
+    follower_floor: float = 0.0001  # weight of a follower with no trust path (and unlisted ones)
+    vouches: int = 3  # trusted endorsers an account needs to count fully
     low_trust: float = 0.1  # below this weight an engager is "low-trust" for the flag
     # Engagement counting.
     selective_targets: float = 25.0  # engaging more members than this lowers an engager's weight
@@ -98,14 +99,14 @@ class Params:
     like_weight: float = 1.0
     reply_weight: float = 2.0
     mention_weight: float = 1.5
-    post_exponent: float = 0.5  # engagement is divided by (posts + post_prior) ** post_exponent
+    post_exponent: float = 0.75  # engagement is divided by (posts + post_prior) ** post_exponent
     post_prior: float = 3.0
     # Points before the curve, per decade of each signal.
-    reach_scale: float = 9.0
-    engagement_scale: float = 11.0
+    reach_scale: float = 5.0
+    engagement_scale: float = 13.0
     amplification_scale: float = 11.0
-    network_scale: float = 9.0
-    curve_z0: float = 45.0  # score = 1 + 99 * (1 - exp(-z / curve_z0))
+    network_scale: float = 3.0
+    curve_z0: float = 25.0  # score = 1 + 99 * (1 - exp(-z / curve_z0))
     # Gaming flags.
     burst_days: int = 7
     burst_min_followers: int = 50
@@ -116,7 +117,7 @@ class Params:
     ring_min_size: int = 5
     ring_max_size: int = 60
     ring_min_share: float = 0.5
-    ring_min_density: float = 0.4
+    ring_min_density: float = 0.2
     ring_discount: float = 1.0
     low_trust_min_engagers: int = 10
     low_trust_share: float = 0.6

@@ -1,0 +1,138 @@
+"""Trust propagation: seeds, paths, the per-source cap, the context vectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scoring.model import (
+    Graph,
+    Params,
+    propagate_trust,
+    score_batch,
+    select_seeds,
+    trust_context,
+)
+from scoring.model import synthetic as syn
+from scoring.model.evaluation import auc
+from scoring.model.synthetic import NOW
+from scoring.model.trust import TrustContext, trust_weight
+
+DAY = 86_400
+
+
+def chain_graph() -> Graph:
+    """Seeds 0 and 1 follow 2; 2 follows 3; 4 and 5 follow each other (no path to them)."""
+    return Graph.from_edges(
+        6,
+        follow_src=[0, 1, 2, 4, 5, 0],
+        follow_dst=[2, 2, 3, 5, 4, 1],
+        engage_src=[3],
+        engage_dst=[2],
+        engage_count=[4],
+    )
+
+
+def test_seeds_have_positive_trust_and_trust_sums_to_one() -> None:
+    r = propagate_trust(chain_graph(), seeds=[0, 1])
+    assert r.trust[0] > 0 and r.trust[1] > 0
+    assert abs(float(r.trust.sum()) - 1.0) < 1e-5
+    assert r.converged
+
+
+def test_accounts_without_a_trust_path_get_none() -> None:
+    g = chain_graph()
+    r = propagate_trust(g, seeds=[0, 1])
+    assert r.trust[2] > 0 and r.trust[3] > 0
+    assert r.trust[4] == 0 and r.trust[5] == 0
+    ctx = trust_context(g, [0, 1])
+    assert ctx.weight[4] == pytest.approx(Params().trust_floor)
+    assert ctx.weight[2] > 100 * ctx.weight[4]
+
+
+def test_the_per_source_cap_holds() -> None:
+    # One seed, endorsed by 1,000 others so it holds a lot of trust, follows one farm
+    # account (node 1) and nothing else.
+    n = 1_002
+    fans = np.arange(2, n)
+    g = Graph.from_edges(
+        n,
+        follow_src=np.concatenate([fans, [0]]),
+        follow_dst=np.concatenate([np.zeros(len(fans), dtype=np.int64), [1]]),
+        engage_src=[],
+        engage_dst=[],
+        engage_count=[],
+    )
+    p = Params()
+    seeds = np.concatenate([[0], fans])
+    r = propagate_trust(g, seeds, p)
+    cap = p.pass_cap / len(seeds)
+    # What the seed can pass along its single edge: capped trust, 1/min_out_edges of it.
+    assert r.received[1] <= p.damping * cap * p.follow_edge_weight / p.min_out_edges * 1.0001
+    assert r.trust[0] > cap  # the seed itself holds more than it may pass on
+
+
+def test_one_edge_passes_at_most_a_share_of_its_sources_trust() -> None:
+    g = Graph.from_edges(
+        3, follow_src=[0], follow_dst=[1], engage_src=[0], engage_dst=[1], engage_count=[1_000]
+    )
+    assert g.transition_t.max() <= 1.0 / Params().min_out_edges
+
+
+def test_select_seeds_needs_a_verified_and_aged_source() -> None:
+    seeds = select_seeds(
+        node=[10, 11, 12, 13],
+        verified=[True, True, False, True],
+        verified_since=[NOW - 400 * DAY, NOW - 10 * DAY, NOW - 400 * DAY, NOW - 180 * DAY],
+        now=NOW,
+    )
+    assert seeds.tolist() == [10, 13]
+
+
+def test_propagation_needs_seeds() -> None:
+    with pytest.raises(ValueError, match="no seeds"):
+        propagate_trust(chain_graph(), seeds=[])
+
+
+def test_the_graph_refuses_unknown_node_ids() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        Graph.from_edges(
+            3, follow_src=[0], follow_dst=[3], engage_src=[], engage_dst=[], engage_count=[]
+        )
+
+
+def test_trust_weight_is_monotone_between_floor_and_one() -> None:
+    p = Params()
+    x = np.linspace(0, 2, 201)
+    w = trust_weight(x, p)
+    assert np.all(np.diff(w) >= 0)
+    assert w[0] == pytest.approx(p.trust_floor) and w[-1] == pytest.approx(1.0)
+
+
+def test_the_context_round_trips_through_files_and_scores_the_same(tmp_path: Path) -> None:
+    pop = syn.generate(800, seed=2)
+    ctx = trust_context(syn.graph(pop), syn.seeds(pop))
+    ctx.save(tmp_path / "run-1")
+    loaded = TrustContext.load(tmp_path / "run-1")
+    assert np.array_equal(loaded.weight, ctx.weight)
+    assert (loaded.engage != ctx.engage).nnz == 0
+    assert loaded.iterations == ctx.iterations
+    members = pop.honest_members()[:50]
+    before = score_batch(syn.batch(pop, members), ctx, now=pop.now)
+    after = score_batch(syn.batch(pop, members), loaded, now=pop.now)
+    assert [r.score for r in before] == [r.score for r in after]
+
+
+def test_a_farm_behind_follow_backs_gets_little_trust() -> None:
+    pop = syn.generate(2_000, seed=5)
+    target = int(pop.honest_members()[0])
+    attacked, farm = syn.follow_back_farm(pop, target, attack_edges=20, farm_size=300)
+    ctx = trust_context(syn.graph(attacked), syn.seeds(attacked))
+    real = np.zeros(attacked.n_nodes, dtype=bool)
+    real[attacked.eng_src] = True
+    real &= ~attacked.fake
+    nt = ctx.normalised_trust
+    assert auc(nt[real], nt[farm]) > 0.95
+    assert np.median(ctx.weight[farm]) < 0.01
