@@ -407,7 +407,7 @@ def _fetch(
     source: Source, account: SocialAccount, token: str, cursor: dict[str, Any] | None
 ) -> SyncResult:
     if source.kind == SourceKind.GITHUB:
-        return github_sync(token=token, cursor=cursor)
+        return github_sync(token=token, cursor=cursor, api_url=settings.GITHUB_API_URL)
     if source.kind == SourceKind.MASTODON:
         instance = (account.extra_data or {}).get("instance")
         if not isinstance(instance, str) or not instance:
