@@ -312,6 +312,12 @@ def _oidc_providers() -> list[dict[str, Any]]:
 SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {
     "openid_connect": {"APPS": _oidc_providers(), "OAUTH_PKCE_ENABLED": True},
 }
+# GitHub Enterprise Server: its web address (the API is <GITHUB_URL>/api/v3); sign-in and
+# the GitHub connector both use it. Default: github.com.
+GITHUB_URL = str(_read("GITHUB_URL", str, "https://github.com")).rstrip("/")
+GITHUB_API_URL = (
+    "https://api.github.com" if GITHUB_URL == "https://github.com" else f"{GITHUB_URL}/api/v3"
+)
 if _read("GITHUB_CLIENT_ID", str, ""):
     SOCIALACCOUNT_PROVIDERS["github"] = {
         "APPS": [
@@ -322,6 +328,8 @@ if _read("GITHUB_CLIENT_ID", str, ""):
         ],
         "SCOPE": ["read:user"],
     }
+    if GITHUB_URL != "https://github.com":
+        SOCIALACCOUNT_PROVIDERS["github"]["GITHUB_URL"] = GITHUB_URL
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_CONFIG = _read("EMAIL_URL", env.email_url_config, "consolemail://")
