@@ -277,6 +277,23 @@ LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 MINIMUM_AGE = _read("MINIMUM_AGE", int, 16)
 
+# --- Consent receipts, export and erasure (profiles) ----------------------------------------
+# Ed25519 key that signs consent receipts: base64url of a 32-byte seed.
+RECEIPT_SIGNING_KEY = _persistent_secret("RECEIPT_SIGNING_KEY", "receipt_signing_key", nbytes=32)
+# Public halves of earlier signing keys (JSON list), so receipts signed before a rotation
+# still verify; see .env.example.
+RECEIPT_RETIRED_KEYS = str(_read("RECEIPT_RETIRED_KEYS", str, "")).strip()
+# HMAC key for members' pseudonyms: in receipts, and in the audit entry left by an erasure.
+MEMBER_PSEUDONYM_KEY = _persistent_secret("MEMBER_PSEUDONYM_KEY", "member_pseudonym_key").encode()
+# The controller named in every receipt.
+CONTROLLER_NAME = str(_read("CONTROLLER_NAME", str, "Influence"))
+CONTROLLER_EMAIL = str(_read("CONTROLLER_EMAIL", str, "privacy@localhost"))
+CONTROLLER_ADDRESS = str(_read("CONTROLLER_ADDRESS", str, ""))
+CONTROLLER_COUNTRY = str(_read("CONTROLLER_COUNTRY", str, ""))
+CONSENT_JURISDICTION = str(_read("CONSENT_JURISDICTION", str, "EU (GDPR)"))
+# How long a finished data export can be downloaded.
+EXPORT_TTL_HOURS = _read("EXPORT_TTL_HOURS", int, 24)
+
 
 def _oidc_providers() -> list[dict[str, Any]]:
     raw = str(_read("OIDC_PROVIDERS", str, "")).strip()

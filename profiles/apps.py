@@ -5,3 +5,9 @@ class ProfilesConfig(AppConfig):
     name = "profiles"
     verbose_name = "People and consent"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from profiles.receipts import check_keys
+
+        # A malformed signing key stops every process at start-up, naming its variable.
+        check_keys()

@@ -80,3 +80,32 @@ class ReconsentForm(forms.Form):
     def questions(self) -> list[tuple[Any, Any]]:
         """(consent state, bound field) pairs, in the order shown."""
         return [(s, self[consent_field_name(s.purpose.purpose)]) for s in self.waiting]
+
+
+class ReceiptVerifyForm(forms.Form):
+    """A receipt to check: pasted, or the JSON file downloaded from the consent centre."""
+
+    MAX_BYTES = 1024 * 1024
+
+    receipt = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="Paste a receipt (the JWS, or the JSON file's content)",
+    )
+    file = forms.FileField(required=False, label="Or choose a receipt file")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        text = data.get("receipt") or ""
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > self.MAX_BYTES:
+                raise forms.ValidationError("That file is too large to be a receipt file.")
+            text = upload.read().decode("utf-8", errors="replace")
+        from profiles.receipts import receipt_tokens
+
+        tokens = receipt_tokens(text)
+        if not tokens:
+            raise forms.ValidationError("Paste a receipt or choose a receipt file.")
+        data["tokens"] = tokens
+        return data

@@ -140,6 +140,9 @@ class ConsentRecord(AppendOnlyModel):
     method = models.CharField(max_length=32, choices=ConsentMethod.choices)
     receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
+    receipt = models.TextField(
+        blank=True, editable=False, help_text="The signed consent receipt (compact JWS)."
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.db.models import BooleanField, CharField, OuterRef, QuerySet, Subquery
+from django.http import Http404
+from django.urls import reverse
 
 from profiles.models import ConsentRecord, User
 from profiles.purposes import PURPOSES, Purpose, PurposeText
@@ -81,3 +86,52 @@ def users_with_active_consent(purpose: Purpose) -> QuerySet[User]:
 
 def consent_history(*, user: User) -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# --- Receipts ---------------------------------------------------------------------------
+
+
+def consent_record_for_member(*, member: User, receipt_id: Any) -> ConsentRecord:
+    """One ledger row by its receipt id, only for its own member; anything else is a 404."""
+    record = ConsentRecord.objects.filter(receipt_id=receipt_id).filter(user=member).first()
+    if record is None:
+        raise Http404("No such receipt.")
+    return record
+
+
+def receipt_token(record: ConsentRecord) -> str:
+    """The row's signed receipt. Rows from before receipts existed are signed now, once asked."""
+    if record.receipt:
+        return record.receipt
+    from profiles.pseudonyms import member_pseudonym
+    from profiles.receipts import receipt_payload, receipt_sign
+
+    text = PURPOSES[record.purpose]
+    if text.sha256 != record.text_sha256:
+        text = replace(text, text=f"(the text with SHA-256 {record.text_sha256})")
+    payload = receipt_payload(
+        record=record, text=text, principal_id=member_pseudonym(record.user_id)
+    )
+    return receipt_sign(payload)
+
+
+def receipt_document(record: ConsentRecord) -> dict[str, Any]:
+    """One receipt as members download it: the JWS, its decoded content, how to verify it."""
+    from profiles.receipts import b64url_decode
+
+    token = receipt_token(record)
+    return {
+        "consentReceiptID": str(record.receipt_id),
+        "jws": token,
+        "receipt": json.loads(b64url_decode(token.split(".")[1])),
+        "verify": {
+            "jwks": f"{settings.SITE_URL}{reverse('jwks')}",
+            "page": f"{settings.SITE_URL}{reverse('receipt_verify')}",
+        },
+    }
+
+
+def receipt_documents(*, user: User) -> dict[str, Any]:
+    """Every receipt of one member, oldest first."""
+    records = ConsentRecord.objects.filter(user=user).order_by("created_at", "id")
+    return {"receipts": [receipt_document(r) for r in records]}

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from profiles.views import consent
+from profiles.views import consent, public, receipts
 
 urlpatterns = [
     path("", consent.home, name="home"),
+    path("privacy/", public.privacy, name="privacy"),
     path("consent/", consent.consent_centre, name="consent_centre"),
     path("consent/review/", consent.reconsent, name="reconsent"),
+    path("consent/receipts/", receipts.consent_receipts, name="consent_receipts"),
+    path("consent/receipts/<uuid:receipt_id>/", receipts.consent_receipt, name="consent_receipt"),
     path("consent/<slug:purpose>/", consent.consent_change, name="consent_change"),
+    path("receipts/verify/", receipts.receipt_verify_page, name="receipt_verify"),
+    path(".well-known/jwks.json", receipts.jwks, name="jwks"),
 ]

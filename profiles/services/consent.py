@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
+from django.utils import timezone
 
 from profiles.models import ConsentMethod, ConsentRecord, User
+from profiles.pseudonyms import member_pseudonym
 from profiles.purposes import PURPOSES, Purpose
+from profiles.receipts import receipt_payload, receipt_sign
 from profiles.selectors import consent_states
 
 
@@ -22,15 +26,22 @@ def _lock_member(user_id: int) -> User:
 
 
 def _append(*, user: User, purpose: str, granted: bool, method: str) -> ConsentRecord:
+    """Insert one ledger row with its signed receipt; the row is never changed afterwards."""
     text = PURPOSES[purpose]
-    return ConsentRecord.objects.create(
+    record = ConsentRecord(
         user=user,
         purpose=purpose,
         granted=granted,
         policy_version=text.version,
         text_sha256=text.sha256,
         method=method,
+        receipt_id=uuid.uuid4(),
+        created_at=timezone.now(),
     )
+    payload = receipt_payload(record=record, text=text, principal_id=member_pseudonym(user.pk))
+    record.receipt = receipt_sign(payload)
+    record.save(force_insert=True)
+    return record
 
 
 @transaction.atomic

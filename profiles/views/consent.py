@@ -32,6 +32,7 @@ def consent_centre(request: HttpRequest) -> HttpResponse:
             "states": [s for s in states.values() if not s.purpose.required],
             "terms": states["terms"],
             "history": consent_history(user=request_member(request)),
+            "awaiting": any(s.needs_reconsent for s in states.values()),
         },
     )
 

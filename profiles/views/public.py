@@ -1,0 +1,12 @@
+"""Pages anyone can see: the privacy notice (receipts link here), public profiles, directory."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from profiles.purposes import PURPOSES
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "profiles/privacy.html", {"purposes": PURPOSES.values()})
