@@ -39,6 +39,7 @@ from scoring.connectors.base import (
     RateLimited,
     SyncResult,
     iso,
+    normalise_instance,
     parse_time,
 )
 from scoring.connectors.github import github_sync
@@ -71,6 +72,10 @@ T = TypeVar("T")
 
 class SourceRefused(Exception):
     """A connection that cannot go ahead; the message is for the member."""
+
+
+class _SyncStopped(Exception):
+    """A sync that cannot run as configured; the message is for the member."""
 
 
 # --- Connecting -----------------------------------------------------------------------
@@ -354,9 +359,8 @@ def source_sync_run(*, source_id: int) -> str:
         log.warning("source %s: sync stopped: %s", source_id, exc)
         source_sync_fail(source_id=source_id, message=exc.user_message)
         return "error"
-    except ValueError as exc:
-        # normalise_instance: an instance we will not contact; the message is plain words.
-        log.warning("source %s: instance refused", source_id)
+    except _SyncStopped as exc:
+        log.warning("source %s: sync refused before any request", source_id)
         source_sync_fail(source_id=source_id, message=str(exc))
         return "error"
 
@@ -411,9 +415,13 @@ def _fetch(
     if source.kind == SourceKind.MASTODON:
         instance = (account.extra_data or {}).get("instance")
         if not isinstance(instance, str) or not instance:
-            raise ValueError("We don't know your Mastodon server — reconnect your account.")
-        return mastodon_sync(instance=instance, token=token, cursor=cursor)
-    raise ValueError("This source can't be synced; it was imported from an archive.")
+            raise _SyncStopped("We don't know your Mastodon server — reconnect your account.")
+        try:
+            host = normalise_instance(instance)
+        except ValueError as exc:
+            raise _SyncStopped(str(exc)) from None  # plain words, e.g. a private server
+        return mastodon_sync(instance=host, token=token, cursor=cursor)
+    raise _SyncStopped("This source can't be synced; it was imported from an archive.")
 
 
 def _serialise(records: Iterable[dict[str, Any]]) -> bytes:

@@ -399,6 +399,27 @@ def test_malformed_json_stops_the_sync_with_an_error(
     assert not Post.objects.exists()
 
 
+def test_a_server_on_a_private_name_is_refused_before_any_request(
+    alice: User, mocked: responses.RequestsMock
+) -> None:
+    source = connect(
+        alice,
+        "mastodon",
+        {
+            "id": "1",
+            "acct": "alice",
+            "handle": "alice@intranet.local",
+            "instance": "intranet.local",
+        },
+        "1@intranet.local",
+    )
+
+    assert source_sync(source.pk) == "error"
+
+    assert fresh(source).sync_error == "We can only connect to public Mastodon servers."
+    assert len(mocked.calls) == 0
+
+
 def test_a_redelivered_message_does_nothing(
     github_source: Source, mocked: responses.RequestsMock
 ) -> None:
