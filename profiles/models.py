@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextvars
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,11 +97,20 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
+def new_public_slug() -> str:
+    return secrets.token_urlsafe(16)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A member: a person who signed up themselves. Nothing else creates one (invariant 1)."""
 
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=80, blank=True)
+    # The address of the member's public page: random, made with the account, never chosen,
+    # so no one can reserve a name for somebody else. It answers only under consent.
+    public_slug = models.CharField(
+        max_length=32, unique=True, default=new_public_slug, editable=False
+    )
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, CharField, OuterRef, QuerySet, Subquery
+from django.db.models import BooleanField, CharField, Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
 
@@ -69,19 +69,27 @@ def has_active_consent(*, user_id: int, purpose: Purpose) -> bool:
     return bool(rec and rec["granted"] and rec["policy_version"] == PURPOSES[purpose].version)
 
 
-def users_with_active_consent(purpose: Purpose) -> QuerySet[User]:
-    """Members whose latest ledger row for the purpose grants it under the current version."""
+def _latest(purpose: Purpose, field: str, output: Any) -> Subquery:
     latest = ConsentRecord.objects.filter(user=OuterRef("pk"), purpose=purpose).order_by(
         "-created_at", "-id"
     )
-    return (
-        User.objects.filter(is_active=True)
-        .annotate(
-            _granted=Subquery(latest.values("granted")[:1], output_field=BooleanField()),
-            _version=Subquery(latest.values("policy_version")[:1], output_field=CharField()),
-        )
-        .filter(_granted=True, _version=PURPOSES[purpose].version)
-    )
+    return Subquery(latest.values(field)[:1], output_field=output)
+
+
+def with_active_consent(users: QuerySet[User], purpose: Purpose) -> QuerySet[User]:
+    """Narrow a queryset of members to those whose latest row grants the purpose now."""
+    key = purpose.value
+    return users.annotate(
+        **{
+            f"_{key}_granted": _latest(purpose, "granted", BooleanField()),
+            f"_{key}_version": _latest(purpose, "policy_version", CharField()),
+        }
+    ).filter(**{f"_{key}_granted": True, f"_{key}_version": PURPOSES[purpose].version})
+
+
+def users_with_active_consent(purpose: Purpose) -> QuerySet[User]:
+    """Members whose latest ledger row for the purpose grants it under the current version."""
+    return with_active_consent(User.objects.filter(is_active=True), purpose)
 
 
 def consent_history(*, user: User) -> QuerySet[ConsentRecord]:
@@ -135,3 +143,41 @@ def receipt_documents(*, user: User) -> dict[str, Any]:
     """Every receipt of one member, oldest first."""
     records = ConsentRecord.objects.filter(user=user).order_by("created_at", "id")
     return {"receipts": [receipt_document(r) for r in records]}
+
+
+# --- Public profile and directory (invariant 5) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicProfile:
+    member: User
+    score: Any  # scoring.models.Score | None: shown only under scoring consent too
+
+
+def public_profile_for_viewer(*, slug: str) -> PublicProfile:
+    """A member's public page, for anyone: only while they grant ``public_profile`` under the
+    current policy. Anything else (no such page, no consent, paused) is the same 404.
+    """
+    member = User.objects.filter(public_slug=slug).filter(is_active=True).first()
+    if member is None:
+        raise Http404("No such page.")
+    if not has_active_consent(user_id=member.pk, purpose=Purpose.PUBLIC_PROFILE):
+        raise Http404("No such page.")
+    score = None
+    if has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
+        from scoring.selectors import current_score
+
+        score = current_score(member=member)
+    return PublicProfile(member=member, score=score)
+
+
+def directory_members() -> QuerySet[User]:
+    """Members listed in the directory: only those who grant ``discovery`` now.
+
+    Each carries ``has_public_page``, so the directory links only to pages that answer.
+    """
+    listed = users_with_active_consent(Purpose.DISCOVERY)
+    public = with_active_consent(User.objects.all(), Purpose.PUBLIC_PROFILE)
+    return listed.annotate(has_public_page=Exists(public.filter(pk=OuterRef("pk")))).order_by(
+        "date_joined", "id"
+    )

@@ -70,11 +70,19 @@ def _granted(*, member: User, purpose: str) -> None:
 
 
 def _withdrawn(*, member: User, purpose: str) -> None:
-    """What withdrawing a purpose stops, in the withdrawing transaction."""
+    """What withdrawing a purpose stops, in the withdrawing transaction.
+
+    ``public_profile`` and ``discovery`` need no step here: the public page and the
+    directory read the ledger on every request, so the new row hides the member at once.
+    """
     if purpose == Purpose.SCORING:
         from scoring.services.scores import scoring_data_delete
 
         scoring_data_delete(user_id=member.pk)
+    elif purpose == Purpose.API_ACCESS:
+        from profiles.services.api_access import api_access_revoke
+
+        api_access_revoke(user_id=member.pk)
 
 
 @transaction.atomic

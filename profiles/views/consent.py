@@ -15,6 +15,13 @@ from profiles.purposes import PURPOSES
 from profiles.selectors import consent_history, consent_states, purposes_awaiting_reconsent
 from profiles.services import ConsentError, consent_give, consent_withdraw, consents_reconsent
 
+WITHDRAWAL_NOTES = {
+    "scoring": " Your scores, topics and signals were deleted.",
+    "public_profile": " Your public page is offline.",
+    "discovery": " You are no longer listed in the directory.",
+    "api_access": " Third-party access was revoked.",
+}
+
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -33,6 +40,7 @@ def consent_centre(request: HttpRequest) -> HttpResponse:
             "terms": states["terms"],
             "history": consent_history(user=request_member(request)),
             "awaiting": any(s.needs_reconsent for s in states.values()),
+            "member": request_member(request),
         },
     )
 
@@ -48,7 +56,7 @@ def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
             messages.success(request, f"Granted: {text.title if text else purpose}.")
         elif action == "withdraw":
             consent_withdraw(user=request_member(request), purpose=purpose)
-            note = " Your scores, topics and signals were deleted." if purpose == "scoring" else ""
+            note = WITHDRAWAL_NOTES.get(purpose, "")
             messages.success(request, f"Withdrawn: {text.title if text else purpose}.{note}")
         else:
             messages.error(request, "Choose to grant or to withdraw.")
