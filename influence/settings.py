@@ -384,6 +384,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["scoring.uploads.LimitedTemporaryFileUploadHandler"]
 SIGNAL_RETENTION_DAYS = _read("SIGNAL_RETENTION_DAYS", int, 90)
 SCORE_INTERVAL_HOURS = _read("SCORE_INTERVAL_HOURS", int, 24)
+# Where a run keeps its trust vectors for its batches: shared by all workers (see operations).
+SCORING_RUN_DIR = Path(_read("SCORING_RUN_DIR", str, str(VAR_DIR / "runs")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -274,3 +274,132 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} @ {self.computed_at:%Y-%m-%d}"
+
+
+class RunStatus(models.TextChoices):
+    PREPARING = "preparing", "Computing trust"
+    SCORING = "scoring", "Scoring batches"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SeedBasis(models.TextChoices):
+    VERIFIED_AGED = "verified_aged", "members with verified sources connected long enough"
+    VERIFIED = "verified", "members with verified sources (none old enough yet)"
+    MEMBERS = "members", "all members (cold start: no verified source yet)"
+
+
+class ScoringRun(models.Model):
+    """One scoring run: trust is computed once over the whole graph, then batches score."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    model_version = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PREPARING)
+    members = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    nodes = models.PositiveIntegerField(default=0)
+    edges = models.PositiveBigIntegerField(default=0)
+    seeds = models.PositiveIntegerField(default=0)
+    seed_basis = models.CharField(max_length=16, choices=SeedBasis.choices, blank=True)
+    trust_iterations = models.PositiveIntegerField(default=0)
+    trust_seconds = models.FloatField(default=0.0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.id} ({self.status})"
+
+
+class RunNode(models.Model):
+    """The node id of every account in one run's graph: a member key or a counterpart hash.
+
+    Kept only while the run's batches need it; deleted when the run is done.
+    """
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=72)
+    node = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="uniq_run_node")]
+
+    def __str__(self) -> str:
+        return f"{self.node}"
+
+
+class TopicStatus(models.TextChoices):
+    SUGGESTED = "suggested", "Suggested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    BLOCKED = "blocked", "Blocked"
+
+
+class TopicOrigin(models.TextChoices):
+    DERIVED = "derived", "From your posts"
+    MEMBER = "member", "Added by you"
+
+
+class Topic(models.Model):
+    """A topic of a member's, derived only from their own posts or added by them (invariant 4).
+
+    Nobody else sees a topic until the member approves it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topics"
+    )
+    label = models.CharField(max_length=100)
+    score = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    posts = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=TopicStatus.choices, default=TopicStatus.SUGGESTED
+    )
+    origin = models.CharField(
+        max_length=16, choices=TopicOrigin.choices, default=TopicOrigin.DERIVED
+    )
+    sensitive_category = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score", "label"]
+        constraints = [models.UniqueConstraint(fields=["user", "label"], name="uniq_member_topic")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class DeniedTopic(models.Model):
+    """The moderators' global deny-list: never suggested to anyone."""
+
+    label = models.CharField(max_length=100, unique=True)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class GamingFlag(models.Model):
+    """A pattern that looks like gaming, with its evidence; it discounts, it never bans."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags"
+    )
+    kind = models.CharField(max_length=32)
+    evidence = models.JSONField()
+    discount = models.FloatField()
+    run_id = models.UUIDField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="uniq_member_flag")]
+
+    def __str__(self) -> str:
+        return self.kind

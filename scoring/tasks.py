@@ -21,13 +21,14 @@ def import_archive(job_id: str) -> str | None:
     return str(status) if status else None
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=900, time_limit=960)
+def run_prepare(run_id: str, batch_size: int = scores.BATCH_SIZE) -> int:
+    return len(scores.run_prepare(run_id=uuid.UUID(run_id), batch_size=batch_size))
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
-def score_members(user_ids: list[int], run_id: str, import_job_id: str | None = None) -> int:
-    return scores.score_members(
-        user_ids=user_ids,
-        run_id=uuid.UUID(run_id),
-        import_job_id=uuid.UUID(import_job_id) if import_job_id else None,
-    )
+def score_members(user_ids: list[int], run_id: str) -> int:
+    return scores.score_members(user_ids=user_ids, run_id=uuid.UUID(run_id))
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)

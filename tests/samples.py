@@ -20,6 +20,7 @@ def archive_text(
     network: str = "mastodon",
     counterparts: list[str] | None = None,
     posts: int = 3,
+    tags: list[str] | None = None,
 ) -> str:
     people = counterparts if counterparts is not None else COUNTERPARTS
     lines: list[dict[str, object]] = [
@@ -38,7 +39,7 @@ def archive_text(
                 "type": "post",
                 "id": f"p{i}",
                 "at": f"2026-10-0{i + 1}T12:00:00Z",
-                "tags": ["privacy", "python"],
+                "tags": tags if tags is not None else ["privacy", "python"],
                 "text": "Notes on privacy engineering and python packaging",
             }
         )

@@ -147,7 +147,7 @@ def archive_import_run(*, job_id: uuid.UUID) -> ImportStatus | None:
         )
         from scoring.services.scores import score_request
 
-        score_request(user_id=job.user_id, import_job_id=job.pk)
+        score_request(user_id=job.user_id)
         return ImportStatus.SCORING
     finally:
         _discard_file(job)

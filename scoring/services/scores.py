@@ -1,110 +1,63 @@
-"""Scoring: who is due, computing a batch, and writing under the consent lock (invariant 2)."""
+"""Scoring: who is due, runs and batches, and writing under the consent lock (invariant 2).
+
+A run: the dispatcher claims due members and creates a ``ScoringRun``; ``run_prepare``
+numbers the graph's accounts and computes trust once, saving it for the run; then one
+task per batch of members (partitioned by member id) loads their signals, calls the pure
+model and writes the batch in one transaction that locks the members' rows and re-checks
+their consent. Every step is idempotent, so a redelivered message changes nothing.
+"""
 
 from __future__ import annotations
 
 import logging
-import math
+import shutil
+import time
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from profiles.models import User
 from profiles.purposes import Purpose
-from profiles.selectors import has_active_consent, users_with_active_consent
+from profiles.selectors import users_with_active_consent
+from scoring.model import MODEL_VERSION, MemberScore, TrustContext, score_batch
+from scoring.model import trust_context as compute_trust
 from scoring.models import (
+    DeniedTopic,
     Engagement,
     Follow,
-    FollowDirection,
+    GamingFlag,
     ImportedContent,
     ImportJob,
     ImportStatus,
     Post,
+    RunNode,
+    RunStatus,
     Score,
     ScoreSnapshot,
+    ScoringRun,
     ScoringState,
     Source,
+    Topic,
+    TopicOrigin,
+    TopicStatus,
 )
+from scoring.services import graph
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "foundation-1"
 BATCH_SIZE = 500
 
 
 def scorable_members() -> QuerySet[User]:
     """The one definition of who may be scored: active, current scoring consent."""
     return users_with_active_consent(Purpose.SCORING)
-
-
-# --- The first, simple model ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MemberFeatures:
-    followers: int
-    posts: int
-    distinct_engagers: int
-    distinct_resharers: int
-    window_start: datetime | None
-    window_end: datetime | None
-
-
-@dataclass(frozen=True)
-class ScoreResult:
-    value: Decimal
-    components: dict[str, Decimal]
-    confidence: float
-    model_version: str
-    window_start: datetime | None
-    window_end: datetime | None
-
-
-def _points(x: float, scale: float, cap: float) -> float:
-    return min(cap, scale * math.log10(1 + max(0.0, x)))
-
-
-def compute_score(f: MemberFeatures) -> ScoreResult:
-    """A first explainable score: components in points, added up to a value in 1..100."""
-    raw = {
-        "base": 1.0,
-        "reach": _points(f.followers, 8.0, 40.0),
-        "engagement": _points(f.distinct_engagers / max(1, f.posts) * 10, 12.0, 30.0),
-        "amplification": _points(f.distinct_resharers, 8.0, 29.0),
-    }
-    components = {k: Decimal(str(v)).quantize(Decimal("0.01")) for k, v in raw.items()}
-    value = sum(components.values(), Decimal("0"))
-    confidence = min(1.0, math.log10(1 + f.distinct_engagers + f.posts) / 3)
-    return ScoreResult(
-        value=value,
-        components=components,
-        confidence=round(confidence, 2),
-        model_version=MODEL_VERSION,
-        window_start=f.window_start,
-        window_end=f.window_end,
-    )
-
-
-def member_features(*, user_id: int) -> MemberFeatures:
-    posts = Post.objects.filter(user_id=user_id).aggregate(
-        n=Count("id"), lo=Min("at"), hi=Max("at")
-    )
-    received = Engagement.objects.filter(user_id=user_id, direction="in")
-    followers = Follow.objects.filter(user_id=user_id, direction=FollowDirection.FOLLOWER).count()
-    reported = Source.objects.filter(user_id=user_id).aggregate(n=Sum("followers_count"))["n"] or 0
-    return MemberFeatures(
-        followers=max(followers, int(reported)),
-        posts=posts["n"],
-        distinct_engagers=received.values("counterpart").distinct().count(),
-        distinct_resharers=received.filter(kind="reshare").values("counterpart").distinct().count(),
-        window_start=posts["lo"],
-        window_end=posts["hi"],
-    )
 
 
 # --- Scheduling -----------------------------------------------------------------------
@@ -117,118 +70,234 @@ def scoring_schedule_now(*, user_id: int) -> None:
     )
 
 
-def score_request(*, user_id: int, import_job_id: uuid.UUID | None = None) -> None:
-    """Score one member soon: due now in the database, and a task after commit."""
+def score_request(*, user_id: int) -> None:
+    """Score one member soon: due now in the database, and a dispatch after commit."""
     scoring_schedule_now(user_id=user_id)
-    run_id = str(uuid.uuid4())
-    job = str(import_job_id) if import_job_id else None
 
     def enqueue() -> None:
-        from scoring.tasks import score_members
+        from scoring.tasks import dispatch_due_scores
 
-        score_members.delay([user_id], run_id, job)
+        dispatch_due_scores.delay()
 
     transaction.on_commit(enqueue)
 
 
 def scoring_dispatch(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Claim every due member into batches of one run and enqueue them; returns the count.
+    """Claim every due member for a new run and enqueue its preparation; returns the count.
 
-    A claim older than the task time limit is stale (its worker died with the broker
-    message lost) and is claimed again, so the database alone decides what is due.
+    Claims are conditional, so dispatchers running at once never claim a member twice. A
+    claim older than twice the task time limit is stale (its worker died and the message
+    was lost) and is claimed again: the database alone decides what is due.
     """
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
-    run_id = uuid.uuid4()
-    due = (
-        ScoringState.objects.filter(user__in=scorable_members(), next_score_due__lte=now)
-        .exclude(claimed_at__gt=stale)
+    run = ScoringRun(model_version=MODEL_VERSION)
+    with transaction.atomic():
+        claimable = ScoringState.objects.filter(
+            user__in=scorable_members(), next_score_due__lte=now
+        ).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        run.save()
+        claimed = claimable.update(claimed_run=run.pk, claimed_at=now)
+        if not claimed:
+            run.delete()
+            return 0
+        run.members = claimed
+        run.save(update_fields=["members"])
+        transaction.on_commit(lambda: _enqueue("run_prepare", str(run.pk), batch_size))
+    return claimed
+
+
+def _enqueue(name: str, *args: object) -> None:
+    from scoring import tasks
+
+    getattr(tasks, name).delay(*args)
+
+
+def run_dir(run_id: uuid.UUID) -> Path:
+    return Path(settings.SCORING_RUN_DIR) / str(run_id)
+
+
+def run_prepare(
+    *, run_id: uuid.UUID, batch_size: int = BATCH_SIZE, enqueue: bool = True
+) -> list[list[int]]:
+    """Number the graph, compute trust once, save it, enqueue the batches; returns them.
+
+    Idempotent: a run already past preparation only has its batches enqueued again.
+    """
+    run = ScoringRun.objects.filter(pk=run_id).first()
+    if run is None or run.status not in (RunStatus.PREPARING, RunStatus.SCORING):
+        return []
+    if run.status == RunStatus.PREPARING:
+        started = time.perf_counter()
+        with transaction.atomic():
+            RunNode.objects.filter(run_id=run_id).delete()
+            n_nodes = graph.run_nodes_create(run_id=run_id, user_table=User._meta.db_table)
+        g = graph.graph_build(run_id=run_id, n_nodes=n_nodes)
+        seeds, basis = graph.seeds_choose(run_id=run_id, now=int(timezone.now().timestamp()))
+        if len(seeds) == 0:  # nobody has a source: nothing to score against
+            seeds = np.arange(min(n_nodes, 1), dtype=np.int64)
+        ctx = compute_trust(g, seeds)
+        ctx.save(run_dir(run_id))
+        ScoringRun.objects.filter(pk=run_id, status=RunStatus.PREPARING).update(
+            status=RunStatus.SCORING,
+            nodes=n_nodes,
+            edges=int(g.engage.nnz + g.transition_t.nnz),
+            seeds=len(seeds),
+            seed_basis=basis,
+            trust_iterations=ctx.iterations,
+            trust_seconds=time.perf_counter() - started,
+        )
+    ids = list(
+        ScoringState.objects.filter(claimed_run=run_id)
         .order_by("user_id")
         .values_list("user_id", flat=True)
     )
-    ids = list(due)
-    if not ids:
-        return 0
-    with transaction.atomic():
-        ScoringState.objects.filter(user_id__in=ids).update(claimed_run=run_id, claimed_at=now)
-        for start in range(0, len(ids), batch_size):
-            batch = ids[start : start + batch_size]
-
-            def enqueue(batch: list[int] = batch) -> None:
-                from scoring.tasks import score_members
-
-                score_members.delay(batch, str(run_id), None)
-
-            transaction.on_commit(enqueue)
-    return len(ids)
+    batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+    ScoringRun.objects.filter(pk=run_id).update(batches=len(batches))
+    for batch in batches if enqueue else []:
+        _enqueue("score_members", batch, str(run_id))
+    if not batches:
+        run_finish(run_id=run_id)
+    return batches
 
 
-# --- Writing --------------------------------------------------------------------------
-
-
-@transaction.atomic
-def score_write(*, user_id: int, run_id: uuid.UUID, result: ScoreResult) -> bool:
-    """Write a member's score, only if they still consent, re-checked under the row lock."""
-    member = User.objects.select_for_update().filter(pk=user_id).first()
-    if member is None or not has_active_consent(user_id=user_id, purpose=Purpose.SCORING):
-        return False
-    now = timezone.now()
-    Score.objects.update_or_create(
-        user_id=user_id,
-        defaults={
-            "value": result.value,
-            "components": {k: str(v) for k, v in result.components.items()},
-            "confidence": result.confidence,
-            "model_version": result.model_version,
-            "window_start": result.window_start,
-            "window_end": result.window_end,
-            "run_id": run_id,
-            "computed_at": now,
-        },
-    )
-    ScoreSnapshot.objects.get_or_create(
-        user_id=user_id,
-        run_id=run_id,
-        defaults={
-            "value": result.value,
-            "components": {k: str(v) for k, v in result.components.items()},
-            "model_version": result.model_version,
-            "computed_at": now,
-        },
-    )
-    ScoringState.objects.update_or_create(
-        user_id=user_id,
-        defaults={
-            "next_score_due": now + timedelta(hours=settings.SCORE_INTERVAL_HOURS),
-            "claimed_run": None,
-            "claimed_at": None,
-        },
-    )
-    return True
-
-
-def score_members(
-    *, user_ids: list[int], run_id: uuid.UUID, import_job_id: uuid.UUID | None = None
-) -> int:
-    """Score a batch; members without consent are skipped. Returns how many were written."""
-    allowed = set(scorable_members().filter(pk__in=user_ids).values_list("pk", flat=True))
-    written = 0
+def score_members_now(*, user_ids: Sequence[int]) -> int:
+    """Score members in this process, through a whole run (operators' commands, benchmarks)."""
     for user_id in user_ids:
-        if user_id not in allowed:
-            continue
-        result = compute_score(member_features(user_id=user_id))
-        if score_write(user_id=user_id, run_id=run_id, result=result):
-            written += 1
-    if import_job_id is not None:
-        ImportJob.objects.filter(pk=import_job_id, status=ImportStatus.SCORING).update(
-            status=ImportStatus.DONE, finished_at=timezone.now()
-        )
+        scoring_schedule_now(user_id=user_id)
+    now = timezone.now()
+    run = ScoringRun.objects.create(model_version=MODEL_VERSION, members=len(user_ids))
+    ScoringState.objects.filter(user_id__in=user_ids, user__in=scorable_members()).update(
+        claimed_run=run.pk, claimed_at=now
+    )
+    written = 0
+    for batch in run_prepare(run_id=run.pk, enqueue=False):
+        written += score_members(user_ids=batch, run_id=run.pk)
     return written
 
 
-def score_members_now(*, user_id: int, import_job_id: uuid.UUID | None = None) -> int:
-    """Score one member in this process (operators' commands); returns 1 if written."""
-    return score_members(user_ids=[user_id], run_id=uuid.uuid4(), import_job_id=import_job_id)
+def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
+    """Score one batch of a run; returns how many scores were written."""
+    run = ScoringRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.SCORING:
+        return 0
+    allowed = set(scorable_members().filter(pk__in=user_ids).values_list("pk", flat=True))
+    ids = [uid for uid in user_ids if uid in allowed]
+    written = 0
+    if ids:
+        ctx = TrustContext.load(run_dir(run_id))
+        batch = graph.member_batch_load(run_id=run_id, user_ids=ids)
+        deny = set(DeniedTopic.objects.values_list("label", flat=True))
+        results = score_batch(batch, ctx, now=int(timezone.now().timestamp()), deny_topics=deny)
+        written = scores_write(run_id=run_id, results=dict(zip(ids, results, strict=True)))
+    _batch_done(run_id=run_id, user_ids=user_ids)
+    return written
+
+
+def _batch_done(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> None:
+    with transaction.atomic():
+        released = ScoringState.objects.filter(user_id__in=user_ids, claimed_run=run_id).update(
+            claimed_run=None, claimed_at=None
+        )
+        if not released:
+            return  # a redelivered batch: already counted
+        ScoringRun.objects.filter(pk=run_id).update(batches=F("batches") - 1)
+        remaining = ScoringRun.objects.filter(pk=run_id).values_list("batches", flat=True).first()
+    if remaining is not None and remaining <= 0:
+        run_finish(run_id=run_id)
+
+
+def run_finish(*, run_id: uuid.UUID) -> None:
+    """Mark a run done and drop what it kept only for its batches."""
+    ScoringRun.objects.filter(pk=run_id).exclude(status=RunStatus.DONE).update(
+        status=RunStatus.DONE, finished_at=timezone.now()
+    )
+    RunNode.objects.filter(run_id=run_id).delete()
+    shutil.rmtree(run_dir(run_id), ignore_errors=True)
+
+
+@transaction.atomic
+def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
+    """Write a batch's results, only for members who still consent, re-checked under lock.
+
+    Every member row of the batch is locked (in id order, as withdrawal locks one row) and
+    consent is re-checked in this transaction, so a withdrawal racing the batch either
+    comes first and nothing is written, or comes after and deletes what was written.
+    """
+    ids = sorted(results)
+    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    consenting = set(scorable_members().filter(pk__in=ids).values_list("pk", flat=True))
+    ids = [uid for uid in ids if uid in consenting]
+    if not ids:
+        return 0
+    now = timezone.now()
+
+    def when(ts: int) -> datetime:
+        return datetime.fromtimestamp(ts, tz=UTC)
+
+    scores, snapshots = [], []
+    for uid in ids:
+        r = results[uid]
+        parts = {k: str(v) for k, v in r.components.as_dict().items()}
+        common = {"value": r.score, "components": parts, "model_version": r.model_version}
+        scores.append(
+            Score(
+                user_id=uid, run_id=run_id, computed_at=now, confidence=float(r.confidence),
+                window_start=when(r.window_start), window_end=when(r.window_end), **common,
+            )
+        )  # fmt: skip
+        snapshots.append(ScoreSnapshot(user_id=uid, run_id=run_id, computed_at=now, **common))
+    Score.objects.bulk_create(
+        scores,
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["value", "components", "confidence", "model_version", "window_start",
+                       "window_end", "run_id", "computed_at"],
+    )  # fmt: skip
+    ScoreSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True)
+    GamingFlag.objects.filter(user_id__in=ids).delete()
+    GamingFlag.objects.bulk_create(
+        GamingFlag(user_id=uid, kind=f.kind, evidence=f.evidence, discount=f.discount,
+                   run_id=run_id, created_at=now)
+        for uid in ids for f in results[uid].flags
+    )  # fmt: skip
+    _topics_write(ids=ids, results=results, now=now)
+    ScoringState.objects.filter(user_id__in=ids).update(
+        next_score_due=now + timedelta(hours=settings.SCORE_INTERVAL_HOURS)
+    )
+    ImportJob.objects.filter(user_id__in=ids, status=ImportStatus.SCORING).update(
+        status=ImportStatus.DONE, finished_at=now
+    )
+    return len(ids)
+
+
+def _topics_write(*, ids: list[int], results: dict[int, MemberScore], now: datetime) -> None:
+    """Refresh derived topics: new suggestions wait for the member; their choices stay."""
+    held = {
+        (uid, label)
+        for uid, label in Topic.objects.filter(user_id__in=ids).values_list("user_id", "label")
+    }
+    rows = []
+    for uid in ids:
+        for t in results[uid].topics:
+            if t.suggest or (uid, t.label) in held:
+                rows.append(
+                    Topic(user_id=uid, label=t.label, score=t.score, posts=t.posts,
+                          sensitive_category=t.sensitive_category or "", updated_at=now)
+                )  # fmt: skip
+    Topic.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user", "label"],
+        update_fields=["score", "posts", "sensitive_category", "updated_at"],
+    )
+    # Suggestions the member's posts no longer support go; their own choices stay.
+    Topic.objects.filter(
+        user_id__in=ids,
+        status=TopicStatus.SUGGESTED,
+        origin=TopicOrigin.DERIVED,
+        updated_at__lt=now,
+    ).delete()
 
 
 # --- Deleting -------------------------------------------------------------------------
@@ -238,6 +307,8 @@ def scoring_data_delete(*, user_id: int) -> None:
     """Delete everything scoring holds about a member (called inside the withdrawal)."""
     Score.objects.filter(user_id=user_id).delete()
     ScoreSnapshot.objects.filter(user_id=user_id).delete()
+    Topic.objects.filter(user_id=user_id).delete()
+    GamingFlag.objects.filter(user_id=user_id).delete()
     Post.objects.filter(user_id=user_id).delete()
     Engagement.objects.filter(user_id=user_id).delete()
     Follow.objects.filter(user_id=user_id).delete()

@@ -9,13 +9,31 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import consent_give, consent_withdraw
-from scoring.models import Engagement, Follow, Post, Score, ScoreSnapshot, ScoringState, Source
+from scoring.model import MODEL_VERSION
+from scoring.models import (
+    DeniedTopic,
+    Engagement,
+    Follow,
+    GamingFlag,
+    ImportJob,
+    Post,
+    RunNode,
+    RunStatus,
+    Score,
+    ScoreSnapshot,
+    ScoringRun,
+    ScoringState,
+    SeedBasis,
+    Source,
+    Topic,
+    TopicStatus,
+)
 from scoring.services.imports import archive_import_create, archive_import_run
 from scoring.services.scores import (
-    MemberFeatures,
-    compute_score,
+    run_dir,
+    run_prepare,
     score_members,
-    score_write,
+    score_members_now,
     scoring_dispatch,
 )
 from tests.samples import archive_text
@@ -23,80 +41,133 @@ from tests.samples import archive_text
 pytestmark = pytest.mark.django_db
 
 
-def imported(user: User) -> None:
+def imported(user: User, tags: list[str] | None = None) -> ImportJob:
+    text = archive_text(handle=f"{user.email.split('@')[0]}@example.social", tags=tags)
     job = archive_import_create(
-        user=user, upload=SimpleUploadedFile("a.jsonl", archive_text().encode()), name="a.jsonl"
+        user=user, upload=SimpleUploadedFile("a.jsonl", text.encode()), name="a.jsonl"
     )
     archive_import_run(job_id=job.pk)
+    return job
 
 
-def test_components_add_up_to_the_score() -> None:
-    for followers in (0, 10, 10_000, 10**9):
-        result = compute_score(
-            MemberFeatures(
-                followers=followers,
-                posts=7,
-                distinct_engagers=followers // 3,
-                distinct_resharers=followers // 9,
-                window_start=None,
-                window_end=None,
-            )
-        )
-        assert sum(result.components.values()) == result.value
-        assert Decimal(1) <= result.value <= Decimal(100)
+def test_a_member_is_scored_after_an_import_with_components_that_add_up(alice: User) -> None:
+    job = imported(alice)
+    assert score_members_now(user_ids=[alice.pk]) == 1
 
-
-def test_a_member_is_scored_after_an_import(alice: User) -> None:
-    imported(alice)
-    run = uuid.uuid4()
-    assert score_members(user_ids=[alice.pk], run_id=run) == 1
     score = Score.objects.get(user=alice)
+    assert set(score.components) == {"reach", "engagement", "amplification", "network", "penalties"}
     assert sum(Decimal(v) for v in score.components.values()) == score.value
-    assert score.value > 1
-    assert ScoreSnapshot.objects.filter(user=alice, run_id=run).count() == 1
+    assert Decimal(1) <= score.value <= Decimal(100)
+    assert score.model_version == MODEL_VERSION
+    assert score.window_start is not None and score.window_end is not None
+    assert ScoreSnapshot.objects.filter(user=alice, run_id=score.run_id).count() == 1
+    job.refresh_from_db()
+    assert job.status == "done"
+
+
+def test_a_run_says_what_seeded_trust_and_cleans_up_after_itself(alice: User) -> None:
+    imported(alice)
+    score_members_now(user_ids=[alice.pk])
+    run = ScoringRun.objects.get()
+    assert run.status == RunStatus.DONE
+    assert run.seed_basis == SeedBasis.MEMBERS  # an archive alone is never verified
+    assert not RunNode.objects.filter(run=run).exists()
+    assert not run_dir(run.pk).exists()
 
 
 def test_scoring_never_happens_without_consent_even_when_asked_by_hand(
     bob: User, carol: User
 ) -> None:
-    assert score_members(user_ids=[bob.pk, carol.pk], run_id=uuid.uuid4()) == 0
+    assert score_members_now(user_ids=[bob.pk, carol.pk]) == 0
     assert not Score.objects.exists()
 
 
-def test_the_write_re_checks_consent_under_the_lock(alice: User) -> None:
-    result = compute_score(MemberFeatures(5, 1, 1, 0, None, None))
-    consent_withdraw(user=alice, purpose=Purpose.SCORING)
-    assert score_write(user_id=alice.pk, run_id=uuid.uuid4(), result=result) is False
-    assert not Score.objects.exists()
-
-
-def test_the_same_run_delivered_twice_keeps_one_score_and_one_snapshot(alice: User) -> None:
+def test_a_batch_skips_a_member_who_withdrew_after_the_run_was_prepared(
+    alice: User, mallory: User
+) -> None:
     imported(alice)
-    run = uuid.uuid4()
-    score_members(user_ids=[alice.pk], run_id=run)
-    score_members(user_ids=[alice.pk], run_id=run)
+    imported(mallory)
+    for user in (alice, mallory):
+        ScoringState.objects.update_or_create(user=user, defaults={"next_score_due": None})
+    from scoring.services.scores import scoring_schedule_now
+
+    scoring_schedule_now(user_id=alice.pk)
+    scoring_schedule_now(user_id=mallory.pk)
+    assert scoring_dispatch() == 2
+    run = ScoringRun.objects.get()
+    batches = run_prepare(run_id=run.pk, enqueue=False)
+    consent_withdraw(user=mallory, purpose=Purpose.SCORING)
+    assert score_members(user_ids=batches[0], run_id=run.pk) == 1
+    assert Score.objects.filter(user=alice).exists()
+    assert not Score.objects.filter(user=mallory).exists()
+
+
+def test_the_same_batch_delivered_twice_keeps_one_score_and_one_snapshot(alice: User) -> None:
+    imported(alice)
+    from scoring.services.scores import scoring_schedule_now
+
+    scoring_schedule_now(user_id=alice.pk)
+    scoring_dispatch()
+    run = ScoringRun.objects.get()
+    (batch,) = run_prepare(run_id=run.pk, enqueue=False)
+    assert score_members(user_ids=batch, run_id=run.pk) == 1
+    assert score_members(user_ids=batch, run_id=run.pk) == 0  # the run is done
     assert Score.objects.filter(user=alice).count() == 1
     assert ScoreSnapshot.objects.filter(user=alice).count() == 1
 
 
-def test_withdrawing_scoring_deletes_scores_and_signals_at_once(alice: User) -> None:
+def test_withdrawing_scoring_deletes_scores_topics_flags_and_signals_at_once(
+    alice: User,
+) -> None:
     imported(alice)
-    score_members(user_ids=[alice.pk], run_id=uuid.uuid4())
+    score_members_now(user_ids=[alice.pk])
+    GamingFlag.objects.create(
+        user=alice, kind="follower_burst", evidence={"x": 1.0}, discount=0.5, run_id=uuid.uuid4()
+    )
     assert Score.objects.filter(user=alice).exists()
+    assert Topic.objects.filter(user=alice).exists()
 
     consent_withdraw(user=alice, purpose=Purpose.SCORING)
 
-    for model in (Score, ScoreSnapshot, Post, Engagement, Follow, ScoringState):
+    for model in (Score, ScoreSnapshot, Topic, GamingFlag, Post, Engagement, Follow, ScoringState):
         assert not model.objects.filter(user=alice).exists(), model
     assert not Source.objects.filter(user=alice).exists()
 
 
-def test_the_dispatcher_claims_only_due_members_with_consent(
+def test_topics_come_from_the_members_own_posts_and_wait_for_approval(alice: User) -> None:
+    imported(alice)
+    score_members_now(user_ids=[alice.pk])
+    topics = {t.label: t for t in Topic.objects.filter(user=alice)}
+    assert {"privacy", "python"} <= set(topics)
+    assert all(t.status == TopicStatus.SUGGESTED for t in topics.values())
+
+
+def test_a_sensitive_or_denied_topic_is_never_suggested(alice: User) -> None:
+    DeniedTopic.objects.create(label="python", reason="test")
+    imported(alice, tags=["privacy", "python", "religion"])
+    score_members_now(user_ids=[alice.pk])
+    labels = set(Topic.objects.filter(user=alice).values_list("label", flat=True))
+    assert "privacy" in labels
+    assert "python" not in labels
+    assert "religion" not in labels
+
+
+def test_a_members_topic_choice_survives_rescoring(alice: User) -> None:
+    imported(alice)
+    score_members_now(user_ids=[alice.pk])
+    Topic.objects.filter(user=alice, label="python").update(status=TopicStatus.BLOCKED)
+    Topic.objects.filter(user=alice, label="privacy").update(status=TopicStatus.APPROVED)
+    score_members_now(user_ids=[alice.pk])
+    assert Topic.objects.get(user=alice, label="python").status == TopicStatus.BLOCKED
+    assert Topic.objects.get(user=alice, label="privacy").status == TopicStatus.APPROVED
+
+
+def test_the_dispatcher_claims_only_due_members_with_consent_once(
     alice: User, bob: User, django_capture_on_commit_callbacks
 ) -> None:
     consent_give(user=bob, purpose=Purpose.SCORING)
     consent_withdraw(user=bob, purpose=Purpose.SCORING)
-    ScoringState.objects.create(user=bob)  # stale row without consent
+    ScoringState.objects.create(user=bob)
     imported(alice)
     with django_capture_on_commit_callbacks() as callbacks:
         assert scoring_dispatch() == 1

@@ -158,7 +158,7 @@ class Command(BaseCommand):
                         continue
                     who = line.get("by") or line.get("to")
                     digest = hmac.new(key, f"x:{who.lower()}".encode(), hashlib.sha256)
-                    RawEvent.objects.create(
+                    RawEvent._default_manager.create(
                         counterpart=digest.hexdigest(),
                         kind=line["kind"],
                         post=line.get("post") or "",

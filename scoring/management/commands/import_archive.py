@@ -40,6 +40,6 @@ class Command(BaseCommand):
         if job.status == ImportStatus.FAILED:
             details = "\n".join(f"  line {e['line']}: {e['reason']}" for e in job.errors)
             raise CommandError(f"{job.message}\n{details}".rstrip())
-        written = score_members_now(user_id=user.pk, import_job_id=job.pk)
+        written = score_members_now(user_ids=[user.pk])
         self.stdout.write(self.style.SUCCESS(job.message))
         self.stdout.write("Scored." if written else "Not scored (no scoring consent).")
