@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from profiles.models import User
-from scoring.models import ImportJob, Score, ScoreSnapshot, Source
+from scoring.models import GamingFlag, ImportJob, Score, ScoreSnapshot, ScoringRun, Source, Topic
 
 COMPONENT_LABELS = {
     "base": "Base",
@@ -92,6 +92,37 @@ def account_just_connected(*, member: User, provider: str, since: datetime) -> S
         .order_by("-last_login")
         .first()
     )
+
+
+def member_topics(*, member: User) -> QuerySet[Topic]:
+    return Topic.objects.filter(user=member).order_by("status", "-score", "label")
+
+
+def member_flags(*, member: User) -> QuerySet[GamingFlag]:
+    return GamingFlag.objects.filter(user=member).order_by("kind")
+
+
+def score_run(score: Score) -> ScoringRun | None:
+    return ScoringRun.objects.filter(pk=score.run_id).first()
+
+
+FLAG_TEXTS = {
+    "follower_burst": (
+        "Follower burst without engagement",
+        "Many new followers arrived in a short time without engaging with your posts. "
+        "Followers like these count for less until they engage.",
+    ),
+    "engagement_ring": (
+        "Engagement ring",
+        "A small group engages densely with each other, including you. Engagement from "
+        "inside the group is discounted.",
+    ),
+    "low_trust_engagement": (
+        "Engagement from low-trust accounts",
+        "A high share of your engagement comes from accounts with no trust path to "
+        "established members. It counts for less.",
+    ),
+}
 
 
 def member_imports(*, member: User, limit: int = 10) -> QuerySet[ImportJob]:

@@ -27,6 +27,7 @@ from scoring.providers.mastodon.forms import InstanceForm
 from scoring.providers.mastodon.views import mastodon_login_start
 from scoring.services import sources as source_services
 from scoring.services.imports import ImportRefused, _too_large_message, archive_import_create
+from scoring.services.topics import TopicError, topic_add, topic_decide
 
 
 @login_required
@@ -39,6 +40,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "score": score,
             "components": selectors.score_components(score) if score else [],
+            "run": selectors.score_run(score) if score else None,
+            "flags": [
+                (f, *selectors.FLAG_TEXTS.get(f.kind, (f.kind, "")))
+                for f in selectors.member_flags(member=member)
+            ],
+            "topics": selectors.member_topics(member=member),
             "scoring_consent": has_active_consent(user_id=member.pk, purpose=Purpose.SCORING),
             "sources": selectors.member_sources(member=member),
             "imports": selectors.member_imports(member=member),
@@ -249,3 +256,41 @@ def source_disconnect(request: HttpRequest, source_id: int) -> HttpResponse:
         )
         return redirect("sources")
     return render(request, "scoring/source_disconnect.html", {"source": source})
+
+
+@login_required
+def topics(request: HttpRequest) -> HttpResponse:
+    member = request_member(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            if "label" in request.POST:
+                topic = topic_add(member=member, label=request.POST.get("label", ""))
+                messages.success(request, f"Added “{topic.label}”.")
+            else:
+                topic = topic_decide(
+                    member=member,
+                    topic_id=int(request.POST.get("topic", "0") or 0),
+                    status=request.POST.get("status", ""),
+                )
+                messages.success(request, f"“{topic.label}”: {topic.get_status_display()}.")
+            return redirect("topics")
+        except (TopicError, ValueError) as exc:
+            error = str(exc) if isinstance(exc, TopicError) else "No such topic."
+    return render(
+        request,
+        "scoring/topics.html",
+        {
+            "topics": selectors.member_topics(member=member),
+            "error": error,
+            "scoring_consent": has_active_consent(user_id=member.pk, purpose=Purpose.SCORING),
+        },
+    )
+
+
+def how_scores_work(request: HttpRequest) -> HttpResponse:
+    import markdown
+
+    text = (settings.BASE_DIR / "docs" / "scoring.md").read_text()
+    html = markdown.markdown(text, extensions=["tables", "fenced_code"])
+    return render(request, "scoring/how_scores_work.html", {"body": html})

@@ -84,3 +84,47 @@ def test_another_members_import_is_a_404(client, alice: User, mallory: User) -> 
     assert client.get(reverse("import_status", args=[job.pk])).status_code == 404
     client.force_login(alice)
     assert client.get(reverse("import_status", args=[job.pk])).json()["status"] == "queued"
+
+
+def test_the_dashboard_explains_a_score_with_its_parts_and_seed_basis(
+    client, alice: User
+) -> None:
+    from scoring.services.imports import archive_import_run
+    from scoring.services.scores import score_members_now
+
+    job = archive_import_create(
+        user=alice, upload=SimpleUploadedFile("a.jsonl", archive_text().encode()), name="a"
+    )
+    archive_import_run(job_id=job.pk)
+    score_members_now(user_ids=[alice.pk])
+    client.force_login(alice)
+    html = client.get(reverse("dashboard")).content.decode()
+    for label in ("Reach", "Engagement", "Amplification", "Trusted network", "Penalties"):
+        assert label in html
+    assert "Trust was seeded from all members (cold start" in html
+    assert "privacy?" in html  # suggested, not yet approved
+    assert client.get(reverse("how_scores_work")).status_code == 200
+
+
+def test_a_member_approves_blocks_and_adds_topics(client, alice: User) -> None:
+    from scoring.models import Topic, TopicStatus
+
+    topic = Topic.objects.create(user=alice, label="privacy")
+    client.force_login(alice)
+    client.post(reverse("topics"), {"topic": topic.pk, "status": "approved"})
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.APPROVED
+    client.post(reverse("topics"), {"label": "Religion"})
+    added = Topic.objects.get(user=alice, label="religion")
+    assert added.status == TopicStatus.APPROVED and added.sensitive_category == "religion"
+
+
+def test_nobody_can_change_another_members_topic(client, alice: User, mallory: User) -> None:
+    from scoring.models import Topic, TopicStatus
+
+    topic = Topic.objects.create(user=alice, label="privacy")
+    client.force_login(mallory)
+    response = client.post(reverse("topics"), {"topic": topic.pk, "status": "approved"})
+    assert "No such topic" in response.content.decode()
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.SUGGESTED
