@@ -183,14 +183,16 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iter
     worker.stop()
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "condition") -> Any:
+def wait_for(
+    check: Callable[[], Any], *, timeout: float = 60, what: str = "condition", interval: float = 0.25
+) -> Any:
     """Poll until check() is truthy; the worker is a separate process, so this is real time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.25)
+        time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 

@@ -66,19 +66,22 @@ def test_withdrawing_while_scoring_tasks_run_never_leaves_a_score(
     "the embedded filesystem broker deletes a message when it is read",
 )
 def test_after_a_worker_is_killed_mid_batch_every_member_has_exactly_one_score() -> None:
-    members = [member_with_signals(n) for n in range(300)]
+    # Twelve batches of 50: each batch commits as a whole, so the kill lands between
+    # batches already written and the one running or queued.
+    members = [member_with_signals(n) for n in range(600)]
     ids = [m.pk for m in members]
     for user_id in ids:
         scoring_schedule_now(user_id=user_id)
     # Short only here, and still above the longest task in this test (a few seconds).
-    env = {"CELERY_VISIBILITY_TIMEOUT": "15"}
+    env = {"CELERY_VISIBILITY_TIMEOUT": "10"}
     first = WorkerProcess(extra_env=env)
     try:
-        assert scoring_dispatch(batch_size=len(ids)) == len(ids)
+        assert scoring_dispatch(batch_size=50) == len(ids)
         wait_for(
             lambda: Score.objects.filter(user_id__in=ids).exists(),
             timeout=60,
-            what=f"the batch to start; worker log:\n{first.output()}",
+            what=f"the first batch; worker log:\n{first.output()}",
+            interval=0.02,
         )
         done_before_kill = Score.objects.filter(user_id__in=ids).count()
         first.kill()
