@@ -97,7 +97,7 @@ def generate_archive(
             if roll < 0.8:
                 post = rng.randrange(declared)
                 at = _START + timedelta(seconds=post * post_gap + rng.randrange(259_200))
-                line = {"type": "interaction", "kind": kind, "by": handle}
+                line: dict[str, object] = {"type": "interaction", "kind": kind, "by": handle}
                 line["post"] = f"p{post}"
                 stats["on_posts"] += 1
                 stats["received"] += 1
@@ -144,9 +144,9 @@ def _handle(rng: random.Random, counterparts: int) -> str:
     index = int(counterparts * rng.random() ** 2)
     handle = counterpart_handle(index)
     roll = rng.random()
-    if roll < 0.05:
+    if roll < 0.01:
         return "@" + handle.title()
-    if roll < 0.1:
+    if roll < 0.02:
         return handle + "."
     return handle
 

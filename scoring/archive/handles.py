@@ -55,7 +55,8 @@ def _normalise_domain(domain: str) -> str:
         raise ValueError("the handle has no domain after '@'")
     if domain.isascii():
         # What the idna codec does with an all-ASCII name, without its overhead.
-        if any(not label or len(label) > 63 for label in domain.split(".")):
+        labels = domain.split(".")
+        if "" in labels or max(map(len, labels)) > 63:
             raise ValueError("the handle's domain is not a valid domain name")
         return domain
     try:
