@@ -91,6 +91,10 @@ def scoring_dispatch(*, now: datetime | None = None, batch_size: int = BATCH_SIZ
     """
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+    # A new model version rescores everyone scored by an older one.
+    ScoringState.objects.filter(user__score__isnull=False, next_score_due__gt=now).exclude(
+        user__score__model_version=MODEL_VERSION
+    ).update(next_score_due=now)
     run = ScoringRun(model_version=MODEL_VERSION)
     with transaction.atomic():
         claimable = ScoringState.objects.filter(
@@ -313,6 +317,12 @@ def scoring_data_delete(*, user_id: int) -> None:
     Engagement.objects.filter(user_id=user_id).delete()
     Follow.objects.filter(user_id=user_id).delete()
     ImportedContent.objects.filter(source__user_id=user_id).delete()
+    # Connections were made for scoring: their tokens go too (the allauth account stays
+    # if the member signs in with it).
+    from allauth.socialaccount.models import SocialToken
+
+    connected = Source.objects.filter(user_id=user_id, social_account__isnull=False)
+    SocialToken.objects.filter(account_id__in=connected.values("social_account_id")).delete()
     Source.objects.filter(user_id=user_id).delete()
     ScoringState.objects.filter(user_id=user_id).delete()
     pending = ImportJob.objects.filter(user_id=user_id).exclude(

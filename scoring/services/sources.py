@@ -86,9 +86,9 @@ def source_connect(
 ) -> Source:
     """Make a connected account a verified source and queue its first sync.
 
-    Refuses (SourceRefused) without scoring consent, or when another member already
-    claims the handle. The member's own archive of the same account is replaced: the
-    connection is the verified version of it. Connecting again (after a revoked token)
+    Refuses (SourceRefused) without scoring consent, or when another member has already
+    connected the handle. An archive's claim to it, the member's own or anyone's, is
+    replaced: the connection is the verified version of it. Connecting again (after a revoked token)
     relinks the source and queues a sync. With `discard_on_refusal`, a refused account
     that was connected just for this is deleted with its token, unless the member needs
     it to sign in.
@@ -121,9 +121,18 @@ def _source_connect(*, user_id: int, social_account_id: int) -> Source:
     handle_hash = make_hasher(settings.HANDLE_HASH_KEY, kind.value)(handle)
 
     claimed = Source.objects.select_for_update().filter(handle_hash=handle_hash).first()
+    if claimed is not None and claimed.user_id != member.pk and not claimed.verified:
+        # Someone else's archive claimed this handle, but the provider just proved it is
+        # this member's: the verified connection wins, and the claimant is rescored
+        # without it, so nobody can squat a handle by importing an archive first.
+        squatter = claimed.user_id
+        _delete_source(claimed)
+        _request_score(squatter)
+        log.info("a verified connection by member %s replaced an archive claim", member.pk)
+        claimed = None
     if claimed is not None and claimed.user_id != member.pk:
         raise SourceRefused(
-            f"This {kind.label} account is already claimed by another member, so it was "
+            f"This {kind.label} account is already connected by another member, so it was "
             "not connected. If it is yours, contact support."
         )
     replaced_archive = False

@@ -173,3 +173,30 @@ def test_the_dispatcher_claims_only_due_members_with_consent_once(
         assert scoring_dispatch() == 1
         assert scoring_dispatch() == 0  # already claimed
     assert len(callbacks) == 1
+
+
+def test_a_new_model_version_makes_every_scored_member_due(alice: User) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    imported(alice)
+    score_members_now(user_ids=[alice.pk])
+    state = ScoringState.objects.get(user=alice)
+    assert state.next_score_due > timezone.now() + timedelta(hours=1)
+    Score.objects.filter(user=alice).update(model_version="an-older-model")
+    assert scoring_dispatch() == 1
+
+
+def test_withdrawing_scoring_deletes_connector_tokens(alice: User) -> None:
+    from allauth.socialaccount.models import SocialAccount, SocialToken
+
+    account = SocialAccount.objects.create(user=alice, provider="github", uid="7")
+    SocialToken.objects.create(account=account, token="gho_x")
+    Source.objects.create(
+        user=alice, kind="github", network="github", handle="alice", handle_hash="h" * 64,
+        verified=True, social_account=account,
+    )  # fmt: skip
+    consent_withdraw(user=alice, purpose=Purpose.SCORING)
+    assert not SocialToken.objects.exists()
+    assert not Source.objects.exists()

@@ -150,7 +150,7 @@ def test_a_connection_replaces_the_members_own_archive_of_the_same_account(
     assert ScoringState.objects.get(user=alice).next_score_due is not None  # rescored
 
 
-def test_an_account_another_member_claims_is_refused_and_the_connection_dropped(
+def test_a_verified_connection_takes_a_handle_from_another_members_archive_claim(
     alice: User, mallory: User
 ) -> None:
     archive = read_archive(
@@ -163,7 +163,29 @@ def test_an_account_another_member_claims_is_refused_and_the_connection_dropped(
     )
     SocialToken.objects.create(account=account, token="gho_test")
 
-    with pytest.raises(sources.SourceRefused, match="already claimed by another member"):
+    source = sources.source_connect(user_id=alice.pk, social_account_id=account.pk)
+
+    assert source.user_id == alice.pk and source.verified
+    assert not Source.objects.filter(user=mallory).exists()
+    assert not Engagement.objects.filter(user=mallory).exists()
+    assert ScoringState.objects.get(user=mallory).next_score_due is not None  # rescored
+
+
+def test_an_account_another_member_connected_is_refused_and_the_connection_dropped(
+    alice: User, mallory: User
+) -> None:
+    archive = read_archive(
+        io.BytesIO(archive_text(handle="alice", network="github").encode()),
+        secret=settings.HANDLE_HASH_KEY,
+    )
+    signals_store(user_id=mallory.pk, archive=archive, kind=SourceKind.ARCHIVE, verified=False)
+    Source.objects.filter(user=mallory).update(verified=True, kind=SourceKind.GITHUB)
+    account = SocialAccount.objects.create(
+        user=alice, provider="github", uid="1001", extra_data={"login": "alice"}
+    )
+    SocialToken.objects.create(account=account, token="gho_test")
+
+    with pytest.raises(sources.SourceRefused, match="already connected by another member"):
         sources.source_connect(
             user_id=alice.pk, social_account_id=account.pk, discard_on_refusal=True
         )

@@ -195,6 +195,7 @@ def test_connecting_github_an_other_member_claims_is_refused_with_a_clear_messag
     mocked: responses.RequestsMock,
 ) -> None:
     import_archive(mallory, handle="alice", network="github")
+    Source.objects.filter(user=mallory).update(verified=True, kind=SourceKind.GITHUB)
     client.force_login(alice)
     started = client.post(reverse("source_connect", args=["github"]))
     state = parse_qs(urlsplit(started["Location"]).query)["state"][0]
@@ -208,7 +209,7 @@ def test_connecting_github_an_other_member_claims_is_refused_with_a_clear_messag
     callback = client.get(reverse("github_callback"), {"code": "c", "state": state})
     page = client.get(callback["Location"], follow=True).content.decode()
 
-    assert "already claimed by another member" in page
+    assert "already connected by another member" in page
     assert not Source.objects.filter(user=alice).exists()
     assert not SocialAccount.objects.filter(user=alice).exists()  # the token went too
 
