@@ -246,6 +246,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.tasks.prune_stale_imports",
         "schedule": crontab(minute=17),
     },
+    "prune-data-exports": {
+        "task": "profiles.tasks.prune_data_exports",
+        "schedule": crontab(minute=43),
+    },
     "dispatch-due-source-syncs": {
         "task": "scoring.tasks.dispatch_due_source_syncs",
         "schedule": float(SOURCE_SYNC_DISPATCH_SECONDS),

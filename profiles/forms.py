@@ -109,3 +109,11 @@ class ReceiptVerifyForm(forms.Form):
             raise forms.ValidationError("Paste a receipt or choose a receipt file.")
         data["tokens"] = tokens
         return data
+
+
+class AccountDeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        required=True,
+        label="I understand: my account and everything held about me are deleted now, for good.",
+        error_messages={"required": "Tick the box to confirm that you want to delete everything."},
+    )

@@ -29,6 +29,7 @@ ALWAYS_REACHABLE = {
     "directory",
     "data_export",
     "data_export_download",
+    "data_export_status",
     "account_delete",
     "healthz",
 }

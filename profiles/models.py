@@ -163,3 +163,86 @@ class ConsentRecord(AppendOnlyModel):
     def __str__(self) -> str:
         verb = "granted" if self.granted else "withdrew"
         return f"{self.user_id} {verb} {self.purpose} v{self.policy_version}"
+
+
+# --- Audit log ----------------------------------------------------------------------------
+
+
+class AuditAction(models.TextChoices):
+    EXPORT_REQUESTED = "export.requested", "Export requested"
+    EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
+    ACCOUNT_ERASED = "account.erased", "Account erased"
+
+
+class AuditEntry(AppendOnlyModel):
+    """Append-only audit log of what was done about a member, and by whom.
+
+    ``subject_ref`` and ``actor_ref`` are the members' pseudonyms (keyed hashes of their
+    ids). Account erasure deletes the entries about the member, pseudonymises the entries
+    where they acted, and leaves one entry holding only the pseudonym, the time and the
+    action.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=64, choices=AuditAction.choices)
+    subject = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    subject_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_ref = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+# --- Data export (GDPR Art. 15 and 20) ------------------------------------------------------
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Collecting your data"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class DataExport(models.Model):
+    """One export of everything held about a member, built by a worker, downloadable a while."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    step = models.CharField(max_length=200, blank=True)
+    file = models.FileField(upload_to="exports/", max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export {self.id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()

@@ -8,11 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, CharField, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
 from django.http import Http404
 from django.urls import reverse
 
-from profiles.models import ConsentRecord, User
+from profiles.models import ConsentRecord, DataExport, ExportStatus, User
 from profiles.purposes import PURPOSES, Purpose, PurposeText
 
 
@@ -152,6 +160,13 @@ def receipt_documents(*, user: User) -> dict[str, Any]:
 class PublicProfile:
     member: User
     score: Any  # scoring.models.Score | None: shown only under scoring consent too
+    topics: list[str]  # approved by the member (invariant 4)
+
+
+def _approved_topics() -> QuerySet[Any]:
+    from scoring.models import Topic, TopicStatus
+
+    return Topic.objects.filter(status=TopicStatus.APPROVED).order_by("-score", "label")
 
 
 def public_profile_for_viewer(*, slug: str) -> PublicProfile:
@@ -163,21 +178,53 @@ def public_profile_for_viewer(*, slug: str) -> PublicProfile:
         raise Http404("No such page.")
     if not has_active_consent(user_id=member.pk, purpose=Purpose.PUBLIC_PROFILE):
         raise Http404("No such page.")
-    score = None
+    score, topics = None, []
     if has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
         from scoring.selectors import current_score
 
         score = current_score(member=member)
-    return PublicProfile(member=member, score=score)
+        topics = list(_approved_topics().filter(user=member).values_list("label", flat=True))
+    return PublicProfile(member=member, score=score, topics=topics)
 
 
-def directory_members() -> QuerySet[User]:
-    """Members listed in the directory: only those who grant ``discovery`` now.
+def directory_members(*, topic: str = "") -> QuerySet[User]:
+    """Members listed in the directory: only those who grant ``discovery`` now, optionally
+    those with an approved topic of that name.
 
-    Each carries ``has_public_page``, so the directory links only to pages that answer.
+    Each carries ``has_public_page`` (the directory links only to pages that answer) and
+    ``approved_topics`` (a list of labels).
     """
     listed = users_with_active_consent(Purpose.DISCOVERY)
+    if topic:
+        listed = listed.filter(
+            pk__in=_approved_topics().filter(label__iexact=topic.strip()).values("user_id")
+        )
     public = with_active_consent(User.objects.all(), Purpose.PUBLIC_PROFILE)
-    return listed.annotate(has_public_page=Exists(public.filter(pk=OuterRef("pk")))).order_by(
-        "date_joined", "id"
+    return (
+        listed.annotate(has_public_page=Exists(public.filter(pk=OuterRef("pk"))))
+        .prefetch_related(Prefetch("topics", _approved_topics(), to_attr="approved_topics"))
+        .order_by("date_joined", "id")
     )
+
+
+# --- Exports --------------------------------------------------------------------------
+
+
+def latest_data_export(*, member: User) -> DataExport | None:
+    return DataExport.objects.filter(user=member).order_by("-created_at").first()
+
+
+def data_export_for_member(*, member: User, export_id: Any) -> DataExport:
+    """One export, only for its own member; anything else is a 404."""
+    export = DataExport.objects.filter(pk=export_id).filter(user=member).first()
+    if export is None:
+        raise Http404("No such export.")
+    return export
+
+
+def data_export_download(*, member: User, export_id: Any) -> DataExport:
+    """A finished export's file, only for its own member and only until it expires; else 404."""
+    export = data_export_for_member(member=member, export_id=export_id)
+    if export.status != ExportStatus.DONE or not export.file or export.expired:
+        raise Http404("This export is not available (it may have expired).")
+    return export

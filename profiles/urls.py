@@ -1,6 +1,6 @@
 from django.urls import path
 
-from profiles.views import consent, public, receipts
+from profiles.views import account, consent, public, receipts
 
 urlpatterns = [
     path("", consent.home, name="home"),
@@ -12,6 +12,18 @@ urlpatterns = [
     path("consent/receipts/", receipts.consent_receipts, name="consent_receipts"),
     path("consent/receipts/<uuid:receipt_id>/", receipts.consent_receipt, name="consent_receipt"),
     path("consent/<slug:purpose>/", consent.consent_change, name="consent_change"),
+    path("account/export/", account.data_export, name="data_export"),
+    path(
+        "account/export/<uuid:export_id>/status/",
+        account.data_export_status,
+        name="data_export_status",
+    ),
+    path(
+        "account/export/<uuid:export_id>/download/",
+        account.data_export_file,
+        name="data_export_download",
+    ),
+    path("account/delete/", account.account_delete, name="account_delete"),
     path("receipts/verify/", receipts.receipt_verify_page, name="receipt_verify"),
     path(".well-known/jwks.json", receipts.jwks, name="jwks"),
 ]

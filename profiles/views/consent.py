@@ -79,7 +79,7 @@ def reconsent(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             messages.error(request, "These questions were already answered; nothing was changed.")
         return redirect(next_url or "dashboard")
-    form = ReconsentForm(request.POST or None, waiting=waiting)
+    form = ReconsentForm(request.POST if request.method == "POST" else None, waiting=waiting)
     if request.method == "POST" and form.is_valid():
         try:
             consents_reconsent(user=member, answers=form.answers())

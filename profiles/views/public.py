@@ -28,5 +28,6 @@ def public_profile(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def directory(request: HttpRequest) -> HttpResponse:
-    page = Paginator(directory_members(), 50).get_page(request.GET.get("page"))
-    return render(request, "profiles/directory.html", {"page": page})
+    topic = request.GET.get("topic", "")[:100]
+    page = Paginator(directory_members(topic=topic), 50).get_page(request.GET.get("page"))
+    return render(request, "profiles/directory.html", {"page": page, "topic": topic})

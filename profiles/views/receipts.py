@@ -48,7 +48,8 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 def receipt_verify_page(request: HttpRequest) -> HttpResponse:
     """Say whether each receipt in a paste or file is genuine; works for anyone."""
-    form = ReceiptVerifyForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = ReceiptVerifyForm(request.POST if posted else None, request.FILES if posted else None)
     results = []
     if request.method == "POST" and form.is_valid():
         results = [receipt_verify(token) for token in form.cleaned_data["tokens"]]

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -54,3 +55,81 @@ def new_policy(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         )
 
     return publish
+
+
+# Distinctive values, so a scan of every table for them cannot match anything else.
+ALICE_HANDLE = "alice@example.social"
+ALICE_GITHUB_LOGIN = "alicegh-quuxzy"
+ALICE_GITHUB_UID = "98765432123"
+SECRETS = ["gho_secret-token-value", "refresh-secret-value", "totp-seed-secret-value"]
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
+@pytest.fixture
+def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
+    """alice with a row in every registry holding: signals, score, topics, flags, imports
+    (with a file), sign-in accounts and tokens, two-factor, staff groups, admin history,
+    audit entries, and a finished export (with a file)."""
+    from allauth.account.models import EmailAddress, EmailConfirmation
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+    from django.apps import apps
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from profiles.models import AuditAction
+    from profiles.services.audit import audit_record
+    from profiles.services.exports import data_export_build, data_export_request
+    from scoring.services.imports import archive_import_create
+    from scoring.services.scores import scoring_schedule_now
+
+    give_score(alice, handle=ALICE_HANDLE)
+    scoring_schedule_now(user_id=alice.pk)
+    archive_import_create(
+        user=alice,
+        upload=SimpleUploadedFile("my-archive.jsonl", archive_text(handle=ALICE_HANDLE).encode()),
+        name="my-archive.jsonl",
+        enqueue=False,
+    )
+    apps.get_model("scoring.Topic").objects.create(user=alice, label="privacy")
+    apps.get_model("scoring.GamingFlag").objects.create(
+        user=alice, kind="burst", evidence={"posts": 3}, discount=0.1, run_id=uuid.uuid4()
+    )
+
+    address = EmailAddress.objects.create(
+        user=alice, email=alice.email, verified=True, primary=True
+    )
+    EmailConfirmation.objects.create(email_address=address, key="k" * 64)
+    app = SocialApp.objects.create(provider="github", name="GitHub", client_id="cid", secret="s")
+    account = SocialAccount.objects.create(
+        user=alice,
+        provider="github",
+        uid=ALICE_GITHUB_UID,
+        extra_data={"login": ALICE_GITHUB_LOGIN},
+    )
+    SocialToken.objects.create(app=app, account=account, token=SECRETS[0], token_secret=SECRETS[1])
+    Authenticator.objects.create(
+        user=alice, type=Authenticator.Type.TOTP, data={"secret": SECRETS[2]}
+    )
+    alice.groups.add(Group.objects.create(name="helpers"))
+    alice.user_permissions.add(Permission.objects.get(codename="view_score"))
+    user_type = ContentType.objects.get_for_model(User)
+    LogEntry.objects.log_actions(
+        user_id=mod.pk, queryset=[alice], action_flag=CHANGE, change_message="looked"
+    )
+    LogEntry.objects.log_actions(
+        user_id=alice.pk, queryset=[mallory], action_flag=ADDITION, change_message="x"
+    )
+    assert LogEntry.objects.filter(content_type=user_type, object_id=str(alice.pk)).exists()
+
+    audit_record(action=AuditAction.EXPORT_REQUESTED, subject=mallory, actor=alice)
+    export = data_export_request(user=alice)
+    data_export_build(export_id=export.pk)
+    return alice

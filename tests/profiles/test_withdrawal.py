@@ -144,7 +144,7 @@ def test_the_directory_costs_the_same_queries_for_many_members(
 
     for n in range(20):
         make_member(f"listed{n}@example.org", [Purpose.DISCOVERY, Purpose.PUBLIC_PROFILE])
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         client.get(reverse("directory"))
 
 
@@ -188,3 +188,37 @@ def test_the_withdrawal_message_says_what_happened(client, alice: User) -> None:
             reverse("consent_change", args=[purpose]), {"action": "withdraw"}, follow=True
         )
         assert words in response.content.decode()
+
+
+# --- topics on the public page and in the directory -------------------------------------
+
+
+def add_topics(user: User) -> None:
+    from scoring.models import Topic, TopicStatus
+
+    Topic.objects.create(user=user, label="privacyqux", status=TopicStatus.APPROVED)
+    Topic.objects.create(user=user, label="suggestedqux", status=TopicStatus.SUGGESTED)
+    Topic.objects.create(user=user, label="rejectedqux", status=TopicStatus.REJECTED)
+
+
+def test_the_public_page_shows_only_approved_topics(client, alice: User) -> None:
+    give_score(alice)
+    add_topics(alice)
+    page = client.get(public_url(alice)).content.decode()
+    assert "privacyqux" in page
+    assert "suggestedqux" not in page and "rejectedqux" not in page
+
+
+def test_the_directory_finds_members_by_approved_topic_only(
+    client, alice: User, mallory: User
+) -> None:
+    add_topics(alice)
+    consent_give(user=mallory, purpose=Purpose.DISCOVERY)
+    listing = client.get(reverse("directory")).content.decode()
+    assert listing.count('data-testid="directory-entry"') == 2
+    assert "privacyqux" in listing and "suggestedqux" not in listing
+    found = client.get(reverse("directory"), {"topic": "PrivacyQux"}).content.decode()
+    assert found.count('data-testid="directory-entry"') == 1
+    assert public_url(alice) in found
+    hidden = client.get(reverse("directory"), {"topic": "suggestedqux"}).content.decode()
+    assert "directory-entry" not in hidden
