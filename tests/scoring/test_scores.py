@@ -183,6 +183,7 @@ def test_a_new_model_version_makes_every_scored_member_due(alice: User) -> None:
     imported(alice)
     score_members_now(user_ids=[alice.pk])
     state = ScoringState.objects.get(user=alice)
+    assert state.next_score_due is not None
     assert state.next_score_due > timezone.now() + timedelta(hours=1)
     Score.objects.filter(user=alice).update(model_version="an-older-model")
     assert scoring_dispatch() == 1
