@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -53,3 +54,32 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# No shadow profiles (invariant 1) through allauth's admin pages either: an email address,
+# a provider account or a token added or moved by staff would attach an identity to a
+# member who never claimed it, or reserve it against its real owner. Staff may still
+# delete one (a compromised connection, say).
+def _without_add_or_change(admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
+    class Locked(admin_class):  # type: ignore[valid-type,misc]
+        def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+            return False
+
+        def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+            return False
+
+    Locked.__name__ = Locked.__qualname__ = f"Locked{admin_class.__name__}"
+    return Locked
+
+
+for _label in (
+    "account.EmailAddress",
+    "socialaccount.SocialAccount",
+    "socialaccount.SocialToken",
+    "mfa.Authenticator",
+):
+    _model = apps.get_model(_label)
+    if admin.site.is_registered(_model):
+        _current = type(admin.site.get_model_admin(_model))
+        admin.site.unregister(_model)
+        admin.site.register(_model, _without_add_or_change(_current))

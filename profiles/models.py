@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, models
 from django.utils import timezone
 
@@ -93,8 +94,12 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
-        extra.update(is_staff=True, is_superuser=True)
-        return self.create_user(email, password, **extra)
+        # No shadow profiles (invariant 1), not even from an operator's shell: staff are
+        # members who signed up and consented, then promoted. `createsuperuser` shows this.
+        raise ValidationError(
+            "Influence creates no account for anyone. Sign up on the site yourself, then "
+            "run: manage.py grant_staff EMAIL --superuser"
+        )
 
 
 def new_public_slug() -> str:
@@ -172,6 +177,8 @@ class AuditAction(models.TextChoices):
     EXPORT_REQUESTED = "export.requested", "Export requested"
     EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
     ACCOUNT_ERASED = "account.erased", "Account erased"
+    STAFF_GRANTED = "staff.granted", "Made staff"
+    STAFF_REVOKED = "staff.revoked", "No longer staff"
 
 
 class AuditEntry(AppendOnlyModel):
