@@ -30,7 +30,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if form is None:
             # Auto sign-up is off, so a social sign-up always comes through the consent form.
             raise PermissionError("Social sign-up needs the consent step.")
+        # allauth saves the user through AccountAdapter.save_user, which records the
+        # consent step's answers; one transaction holds the member, the answers and the
+        # provider account together.
         with transaction.atomic():
-            user = super().save_user(request, sociallogin, form=form)
-            consents_record_signup(user=user, granted=form.granted_purposes())
-        return user
+            return super().save_user(request, sociallogin, form=form)

@@ -61,3 +61,39 @@ def test_a_second_sign_up_with_the_same_email_creates_nothing(client, mailoutbox
     assert response.status_code in (302, 429)
     assert User.objects.count() == 1
     assert ConsentRecord.objects.count() == 1
+
+
+def test_a_social_sign_up_records_each_answer_once(rf) -> None:
+    from allauth.core import context
+    from allauth.socialaccount.forms import SignupForm
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    request = rf.post("/accounts/3rdparty/signup/")
+    SessionMiddleware(lambda r: None).process_request(request)  # type: ignore[arg-type,return-value]
+    login = SocialLogin(
+        user=User(email="social@example.org"),
+        account=SocialAccount(provider="testidp", uid="42"),
+    )
+    data = {"email": "social@example.org", "age_confirmed": "on", "consent_terms": "on"}
+    with context.request_context(request):
+        form = SignupForm(data={**data, "consent_scoring": "on"}, sociallogin=login)
+        assert form.is_valid(), form.errors
+        form.save(request)
+    user = User.objects.get(email="social@example.org")
+    purposes = ConsentRecord.objects.filter(user=user).values_list("purpose", flat=True)
+    assert sorted(purposes) == [Purpose.SCORING, Purpose.TERMS]  # once each
+    assert SocialAccount.objects.filter(user=user, uid="42").exists()
+
+
+def test_a_social_sign_up_without_the_consent_step_creates_nothing(rf) -> None:
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+
+    from profiles.adapters import SocialAccountAdapter
+
+    login = SocialLogin(
+        user=User(email="auto@example.org"), account=SocialAccount(provider="x", uid="1")
+    )
+    with pytest.raises(PermissionError):
+        SocialAccountAdapter().save_user(rf.get("/"), login, form=None)
+    assert not User.objects.exists()
