@@ -3,8 +3,9 @@
 One transaction, under the member's row lock: every holding of the registry is deleted
 (the append-only ledger and audit log only inside ``append_only_erasure``), the entries
 where the member acted keep only their pseudonym, sessions end, and one audit entry is
-left holding the pseudonym, the time and the action. Files are removed and the
-confirmation email is sent once the deletion is committed.
+left holding the pseudonym, the time and the action. Once the deletion is committed,
+provider tokens are revoked at their provider (``profiles.token_revocation``), files are
+removed and the confirmation email is sent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import timezone
 from profiles.models import AuditAction, AuditEntry, User, append_only_erasure
 from profiles.pseudonyms import member_pseudonym
 from profiles.registry import HOLDINGS, Erase
+from profiles.token_revocation import ProviderToken, provider_tokens, token_revoke
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ def account_erase(*, user: User) -> AuditEntry:
     member = User.objects.select_for_update().get(pk=user.pk)
     user_id, email, pseudonym = member.pk, member.email, member_pseudonym(member.pk)
     files: list[str] = []
+    tokens = provider_tokens(user_id=user_id)  # in memory only, revoked after the commit
     with append_only_erasure():
         for holding in HOLDINGS:
             rows = holding.rows(user_id)
@@ -49,7 +52,7 @@ def account_erase(*, user: User) -> AuditEntry:
         _sessions_end(user_id)
         User.objects.filter(pk=user_id).delete()
         entry = AuditEntry.objects.create(action=AuditAction.ACCOUNT_ERASED, subject_ref=pseudonym)
-    transaction.on_commit(lambda: _after_erasure(files=files, email=email))
+    transaction.on_commit(lambda: _after_erasure(files=files, email=email, tokens=tokens))
     log.info("account erased: %s", pseudonym)
     return entry
 
@@ -65,7 +68,9 @@ def _sessions_end(user_id: int) -> None:
             session.delete()
 
 
-def _after_erasure(*, files: list[str], email: str) -> None:
+def _after_erasure(*, files: list[str], email: str, tokens: list[ProviderToken]) -> None:
+    for token in tokens:
+        token_revoke(token)
     for name in files:
         try:
             default_storage.delete(name)

@@ -3,9 +3,12 @@ pseudonymous audit entry stays."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import responses
 from django.apps import apps
 from django.db import connection
 from django.test import Client
@@ -26,6 +29,14 @@ from tests.profiles.conftest import (
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def github_api() -> Iterator[responses.RequestsMock]:
+    """GitHub's token endpoint, as documented; no test reaches the real one."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.delete(re.compile(r"https://api\.github\.com/applications/[^/]+/token"), status=204)
+        yield mock
 
 
 def tables_containing(needle: str) -> list[str]:
@@ -57,7 +68,10 @@ def rows_pointing_at(user_id: int) -> list[str]:
 
 
 def test_erasure_leaves_nothing_of_the_member_in_any_table(
-    rich_alice: User, mallory: User, django_capture_on_commit_callbacks
+    rich_alice: User,
+    mallory: User,
+    django_capture_on_commit_callbacks,
+    github_api: responses.RequestsMock,
 ) -> None:
     Client().force_login(rich_alice)  # a live session, to be ended
     user_id, email = rich_alice.pk, rich_alice.email
@@ -70,6 +84,7 @@ def test_erasure_leaves_nothing_of_the_member_in_any_table(
 
     for needle in needles:
         assert tables_containing(needle) == [], needle
+    assert [c.request.method for c in github_api.calls] == ["DELETE"]  # the token, revoked
     assert rows_pointing_at(user_id) == []
     from django.contrib.admin.models import LogEntry
 
