@@ -50,3 +50,71 @@ def bulk_insert(
     if batch:
         created += len(model._default_manager.bulk_create(batch))
     return created
+
+
+def bulk_upsert(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str] = (),
+) -> None:
+    """Insert rows, or on a ``conflict`` update the ``update`` fields (nothing when empty).
+
+    On PostgreSQL the rows go by COPY into a temporary table and one INSERT ... ON CONFLICT
+    moves them; elsewhere ``bulk_create`` does the same.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        if update:
+            model._default_manager.bulk_create(
+                objs, update_conflicts=True, unique_fields=conflict, update_fields=update
+            )
+        else:
+            model._default_manager.bulk_create(objs, ignore_conflicts=True)
+        return
+    meta = model._meta
+    q = connection.ops.quote_name
+    cols = [str(getattr(meta.get_field(f), "column", f)) for f in fields]
+    keys = [str(getattr(meta.get_field(f), "column", f)) for f in conflict]
+    sets = [str(getattr(meta.get_field(f), "column", f)) for f in update]
+    table, tmp = q(meta.db_table), q(f"tmp_{meta.db_table}")
+    col_sql = ", ".join(q(c) for c in cols)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {tmp}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {col_sql} FROM {table} WITH NO DATA"
+        )
+    bulk_insert_table(tmp, model, fields, rows)
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in sets)
+        if sets
+        else "DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM {tmp} "
+            f"ON CONFLICT ({', '.join(q(k) for k in keys)}) {action}"
+        )
+        cursor.execute(f"DROP TABLE {tmp}")
+
+
+def bulk_insert_table(
+    table: str, model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """COPY rows into an already-quoted table name, with the model's field types."""
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    json_at = {i for i, f in enumerate(columns) if isinstance(f, models.JSONField)}
+    names = ", ".join(connection.ops.quote_name(str(getattr(f, "column", ""))) for f in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                if json_at:
+                    row = tuple(
+                        orjson.dumps(v).decode() if i in json_at else v for i, v in enumerate(row)
+                    )
+                copy.write_row(row)

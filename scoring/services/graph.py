@@ -159,20 +159,33 @@ def _member_nodes(run_id: uuid.UUID, user_ids: Sequence[int]) -> dict[int, int]:
     return {keys[k]: n for k, n in found}
 
 
-def _counterpart_nodes(run_id: uuid.UUID, hashes: set[str]) -> dict[str, int]:
-    """Node ids of counterpart hashes, a member's own handle hash resolving to the member."""
-    owners = dict(
-        Source.objects.filter(handle_hash__in=list(hashes)).values_list("handle_hash", "user_id")
-    )
-    key_of = {h: (f"m{owners[h]}" if h in owners else h) for h in hashes}
-    nodes: dict[str, int] = {}
-    keys = list(set(key_of.values()))
-    for start in range(0, len(keys), 5000):
-        chunk = keys[start : start + 5000]
-        nodes.update(
-            RunNode.objects.filter(run_id=run_id, key__in=chunk).values_list("key", "node")
-        )
-    return {h: nodes[k] for h, k in key_of.items() if k in nodes}
+def _rows_with_nodes(
+    run_id: uuid.UUID, table: str, columns: str, direction: str, user_ids: Sequence[int]
+) -> list[tuple[Any, ...]]:
+    """(user id, counterpart node, *columns) for a batch, resolved to node ids in SQL.
+
+    Counterparts that appeared after the run numbered its nodes drop out of the join.
+    """
+    node, src = _t(RunNode), _t(Source)
+    marks = ", ".join(["%s"] * len(user_ids))
+    sql = f"""
+        SELECT e.user_id, c.node, {columns}
+        FROM {table} e
+        LEFT JOIN {src} s ON s.handle_hash = e.counterpart
+        JOIN {node} c ON c.run_id = %s AND c.key = {_counterpart_key("e.counterpart", "s")}
+        WHERE e.direction = %s AND e.user_id IN ({marks})
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_run_param(run_id), direction, *user_ids])
+        rows = cursor.fetchall()
+    return rows
+
+
+def _epoch(column: str) -> str:
+    """SQL for a timestamp column as Unix seconds (what the model takes)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def _ts(value: datetime | None, default: int) -> int:
@@ -199,17 +212,12 @@ def member_batch_load(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> MemberBa
             "user_id", "at", "engagers", "likes", "reshares", "replies", "mentions", "tags", "terms"
         )
     )
-    engagements = list(
-        Engagement.objects.filter(user_id__in=user_ids, direction="in").values_list(
-            "user_id", "counterpart", "kind", "count", "first_at", "last_at"
-        )
-    )
-    followers = list(
-        Follow.objects.filter(user_id__in=user_ids, direction="follower").values_list(
-            "user_id", "counterpart", "at"
-        )
-    )
-    nodes = _counterpart_nodes(run_id, {e[1] for e in engagements} | {f[1] for f in followers})
+    ep = _epoch
+    engagements = _rows_with_nodes(
+        run_id, _t(Engagement), f"e.kind, e.count, {ep('e.first_at')}, {ep('e.last_at')}", "in",
+        user_ids,
+    )  # fmt: skip
+    followers = _rows_with_nodes(run_id, _t(Follow), ep("e.at"), "follower", user_ids)
     first_post: dict[int, int] = {}
     for uid, at, *_ in posts:
         first_post[uid] = min(first_post.get(uid, now), to_unix(at))
@@ -229,8 +237,8 @@ def member_batch_load(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> MemberBa
         verified=[any(s.verified for s in sources[uid]) for uid in user_ids],
         data_since=[data_since(uid) for uid in user_ids],
     )
-    kept_f = [f for f in followers if f[1] in nodes]
-    kept_e = [e for e in engagements if e[1] in nodes and e[2] in KIND_IDS]
+    kept_f = followers
+    kept_e = [e for e in engagements if e[2] in KIND_IDS]
     held: list[set[str]] = [set() for _ in user_ids]
     blocked: list[set[str]] = [set() for _ in user_ids]
     for uid, label, status in Topic.objects.filter(user_id__in=user_ids).values_list(
@@ -241,16 +249,16 @@ def member_batch_load(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> MemberBa
         accounts=accounts,
         followers=Followers.build(
             member=[row_of[f[0]] for f in kept_f],
-            node=[nodes[f[1]] for f in kept_f],
-            at=[to_unix(f[2]) for f in kept_f],
+            node=[f[1] for f in kept_f],
+            at=[f[2] for f in kept_f],
         ),
         engagements=Engagements.build(
             member=[row_of[e[0]] for e in kept_e],
-            node=[nodes[e[1]] for e in kept_e],
+            node=[e[1] for e in kept_e],
             kind=[KIND_IDS[e[2]] for e in kept_e],
             count=[e[3] for e in kept_e],
-            first_at=[to_unix(e[4]) for e in kept_e],
-            last_at=[to_unix(e[5]) for e in kept_e],
+            first_at=[e[4] for e in kept_e],
+            last_at=[e[5] for e in kept_e],
         ),
         posts=Posts.build(
             member=[row_of[p[0]] for p in posts],

@@ -49,6 +49,7 @@ from scoring.models import (
     TopicStatus,
 )
 from scoring.services import graph
+from scoring.services.bulk import bulk_insert, bulk_upsert
 
 log = logging.getLogger(__name__)
 
@@ -239,31 +240,30 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
     def when(ts: int) -> datetime:
         return datetime.fromtimestamp(ts, tz=UTC)
 
-    scores, snapshots = [], []
+    score_rows, snapshot_rows = [], []
     for uid in ids:
         r = results[uid]
         parts = {k: str(v) for k, v in r.components.as_dict().items()}
-        common = {"value": r.score, "components": parts, "model_version": r.model_version}
-        scores.append(
-            Score(
-                user_id=uid, run_id=run_id, computed_at=now, confidence=float(r.confidence),
-                window_start=when(r.window_start), window_end=when(r.window_end), **common,
-            )
+        score_rows.append(
+            (uid, r.score, parts, float(r.confidence), r.model_version,
+             when(r.window_start), when(r.window_end), run_id, now)
         )  # fmt: skip
-        snapshots.append(ScoreSnapshot(user_id=uid, run_id=run_id, computed_at=now, **common))
-    Score.objects.bulk_create(
-        scores,
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["value", "components", "confidence", "model_version", "window_start",
-                       "window_end", "run_id", "computed_at"],
-    )  # fmt: skip
-    ScoreSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True)
+        snapshot_rows.append((uid, run_id, r.score, parts, r.model_version, now))
+    score_fields = ["user_id", "value", "components", "confidence", "model_version",
+                    "window_start", "window_end", "run_id", "computed_at"]  # fmt: skip
+    bulk_upsert(Score, score_fields, score_rows, conflict=["user"], update=score_fields[1:])
+    bulk_upsert(
+        ScoreSnapshot,
+        ["user_id", "run_id", "value", "components", "model_version", "computed_at"],
+        snapshot_rows,
+        conflict=["user", "run_id"],
+    )
     GamingFlag.objects.filter(user_id__in=ids).delete()
-    GamingFlag.objects.bulk_create(
-        GamingFlag(user_id=uid, kind=f.kind, evidence=f.evidence, discount=f.discount,
-                   run_id=run_id, created_at=now)
-        for uid in ids for f in results[uid].flags
+    bulk_insert(
+        GamingFlag,
+        ["user_id", "kind", "evidence", "discount", "run_id", "created_at"],
+        [(uid, f.kind, f.evidence, f.discount, run_id, now)
+         for uid in ids for f in results[uid].flags],
     )  # fmt: skip
     _topics_write(ids=ids, results=results, now=now)
     ScoringState.objects.filter(user_id__in=ids).update(
@@ -281,20 +281,21 @@ def _topics_write(*, ids: list[int], results: dict[int, MemberScore], now: datet
         (uid, label)
         for uid, label in Topic.objects.filter(user_id__in=ids).values_list("user_id", "label")
     }
-    rows = []
-    for uid in ids:
-        for t in results[uid].topics:
-            if t.suggest or (uid, t.label) in held:
-                rows.append(
-                    Topic(user_id=uid, label=t.label, score=t.score, posts=t.posts,
-                          sensitive_category=t.sensitive_category or "", updated_at=now)
-                )  # fmt: skip
-    Topic.objects.bulk_create(
+    rows = [
+        (uid, t.label, t.score, t.posts, t.sensitive_category or "", now,
+         TopicStatus.SUGGESTED, TopicOrigin.DERIVED)
+        for uid in ids
+        for t in results[uid].topics
+        if t.suggest or (uid, t.label) in held
+    ]  # fmt: skip
+    bulk_upsert(
+        Topic,
+        ["user_id", "label", "score", "posts", "sensitive_category", "updated_at", "status",
+         "origin"],
         rows,
-        update_conflicts=True,
-        unique_fields=["user", "label"],
-        update_fields=["score", "posts", "sensitive_category", "updated_at"],
-    )
+        conflict=["user", "label"],
+        update=["score", "posts", "sensitive_category", "updated_at"],
+    )  # fmt: skip
     # Suggestions the member's posts no longer support go; their own choices stay.
     Topic.objects.filter(
         user_id__in=ids,
