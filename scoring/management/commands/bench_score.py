@@ -135,9 +135,9 @@ class Command(BaseCommand):
         consents_record_signup(
             user=User.objects.get(pk=int(ids[0])), granted=[Purpose.TERMS, Purpose.SCORING]
         )
-        template: list[dict[str, Any]] = list(
-            ConsentRecord.objects.filter(user_id=int(ids[0])).values()
-        )
+        template: list[dict[str, Any]] = [
+            dict(r) for r in ConsentRecord.objects.filter(user_id=int(ids[0])).values()
+        ]
         fields = [k for k in template[0] if k != "id"]
         with transaction.atomic():
             bulk_insert(
