@@ -20,6 +20,8 @@ ALWAYS_REACHABLE = {
     "reconsent",
     "consent_centre",
     "consent_change",
+    "api_consents",
+    "api_consent_change",
     "consent_receipt",
     "consent_receipts",
     "receipt_verify",
