@@ -161,9 +161,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("CONN_MAX_AGE", _read("CONN_MAX_AGE", int, 60))
     _db.setdefault("CONN_HEALTH_CHECKS", True)
-    # Parameters travel in the protocol instead of being quoted into the SQL text, which
-    # matters for the long id lists of scoring batches.
-    _db.setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
 else:
     raise ImproperlyConfigured("Environment variable DATABASE_URL must be postgres:// or sqlite://")
