@@ -77,7 +77,7 @@ class Source(models.Model):
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Reading the archive"
-    SCORING = "scoring", "Scoring"
+    SCORING = "scoring", "Scoring…"
     DONE = "done", "Done"
     FAILED = "failed", "Refused"
 
