@@ -24,6 +24,7 @@ Steps, each timed:
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -57,10 +58,14 @@ class Command(BaseCommand):
         parser.add_argument("--naive-sample", type=int, default=1000)
         parser.add_argument("--seed", type=int, default=11)
         parser.add_argument("--keep", action="store_true", help="keep the loaded population")
+        parser.add_argument("--phase", choices=["naive"], help="internal: run one phase")
 
     def handle(self, *args: Any, **o: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("bench_score runs on PostgreSQL (set DATABASE_URL).")
+        if o["phase"] == "naive":  # in its own process, so its peak RSS is its own
+            self.stdout.write(json.dumps(self._naive(o["naive_sample"])))
+            return
         from profiles.models import User
 
         if User.objects.exclude(email__endswith=f"@{BENCH_DOMAIN}").exists():
@@ -71,7 +76,12 @@ class Command(BaseCommand):
         self._load(n, o)
         self.stdout.write(f"load: {n:,} members in {time.perf_counter() - t0:.0f} s")
         rescore = self._rescore(n, o["workers"])
-        naive = self._naive(o["naive_sample"])
+        out = subprocess.run(
+            [sys.executable, "manage.py", "bench_score", "--phase", "naive",
+             "--naive-sample", str(o["naive_sample"])],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        naive = json.loads(out.stdout.strip().splitlines()[-1])
         trust = self._trust()
         rate = rescore["members"] / rescore["wall"]
         self.stdout.write("")
