@@ -291,3 +291,22 @@ def test_a_malformed_key_setting_is_refused_naming_the_variable(
     setattr(settings, name, value)
     with pytest.raises(ImproperlyConfigured, match=name):
         check_keys()
+
+
+def test_a_malformed_signing_key_stops_start_up_naming_it(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=root,
+        env={**env, "VAR_DIR": str(tmp_path), "RECEIPT_SIGNING_KEY": "not-a-key"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Environment variable RECEIPT_SIGNING_KEY must be" in result.stderr
