@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
@@ -98,7 +99,9 @@ def _progress(export_id: uuid.UUID, percent: int, step: str) -> None:
     )
 
 
-def export_write(*, user: User, out: IO[str], on_step: Any = None) -> None:
+def export_write(
+    *, user: User, out: IO[str], on_step: Callable[[int, str], None] | None = None
+) -> None:
     """Write the whole export of one member as JSON to ``out``, section by section."""
     sections = [h for h in HOLDINGS if h.exported]
     out.write("{")
