@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -26,19 +27,7 @@ def bulk_insert(
     if connection.vendor == "postgresql":
         names = ", ".join(connection.ops.quote_name(str(getattr(f, "column", ""))) for f in columns)
         table = connection.ops.quote_name(meta.db_table)
-        count = 0
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
-            with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    if json_at:
-                        row = tuple(
-                            orjson.dumps(v).decode() if i in json_at else v
-                            for i, v in enumerate(row)
-                        )
-                    copy.write_row(row)
-                    count += 1
-        return count
+        return _copy_text(f"COPY {table} ({names}) FROM STDIN", rows, set(json_at))
     objs = (model(**dict(zip(fields, row, strict=True))) for row in rows)
     created = 0
     batch: list[models.Model] = []
@@ -50,6 +39,44 @@ def bulk_insert(
     if batch:
         created += len(model._default_manager.bulk_create(batch))
     return created
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: Any, as_json: bool) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if as_json:
+        return orjson.dumps(value).decode().translate(_ESCAPES)
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).translate(_ESCAPES)
+
+
+def _copy_text(
+    statement: str, rows: Iterable[tuple[Any, ...]], json_at: set[int], chunk: int = 5000
+) -> int:
+    """COPY rows formatted here in large chunks: far cheaper than a call per row."""
+    count = 0
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(statement) as copy:
+            lines: list[str] = []
+            for row in rows:
+                lines.append("\t".join([_text(v, i in json_at) for i, v in enumerate(row)]))
+                if len(lines) >= chunk:
+                    copy.write("\n".join(lines) + "\n")
+                    count += len(lines)
+                    lines = []
+            if lines:
+                copy.write("\n".join(lines) + "\n")
+                count += len(lines)
+    return count
 
 
 def bulk_upsert(
@@ -110,11 +137,4 @@ def bulk_insert_table(
     columns = [meta.get_field(name) for name in fields]
     json_at = {i for i, f in enumerate(columns) if isinstance(f, models.JSONField)}
     names = ", ".join(connection.ops.quote_name(str(getattr(f, "column", ""))) for f in columns)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                if json_at:
-                    row = tuple(
-                        orjson.dumps(v).decode() if i in json_at else v for i, v in enumerate(row)
-                    )
-                copy.write_row(row)
+    _copy_text(f"COPY {table} ({names}) FROM STDIN", rows, json_at)

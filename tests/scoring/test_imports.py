@@ -178,3 +178,18 @@ def test_pruning_drops_counterpart_detail_past_retention_and_keeps_aggregates(
     assert Engagement.objects.count() == total - n_old
     assert not Engagement.objects.filter(kind="like").exists()
     assert Post.objects.get(user=alice, post_id="p0").likes > 0  # the aggregate stays
+
+
+def test_awkward_characters_in_post_ids_and_tags_are_stored_exactly(alice: User) -> None:
+    post_id = "p\\1 \\N\\t"  # backslashes and COPY's own escapes, as text
+    lines = archive_text().splitlines()
+    lines.insert(
+        1,
+        json.dumps(
+            {"type": "post", "id": post_id, "at": AT, "tags": ["c\\d", "naïve", "ta\\tb"]}
+        ),
+    )
+    job = run_import(alice, "\n".join(lines) + "\n")
+    assert job.status == ImportStatus.SCORING, job.errors
+    post = Post.objects.get(user=alice, post_id=post_id)
+    assert post.tags == ["c\\d", "naïve", "ta\\tb"]

@@ -127,7 +127,9 @@ class Command(BaseCommand):
                 "rss": _peak_rss_mb(),
             }
         finally:
-            user.delete()
+            from profiles.services.erasure import account_erase
+
+            account_erase(user=user)  # the ledger only goes through erasure
 
     def _naive(self, path: Path, limit: int) -> dict[str, float]:
         class RawEvent(models.Model):
