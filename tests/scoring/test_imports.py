@@ -185,9 +185,7 @@ def test_awkward_characters_in_post_ids_and_tags_are_stored_exactly(alice: User)
     lines = archive_text().splitlines()
     lines.insert(
         1,
-        json.dumps(
-            {"type": "post", "id": post_id, "at": AT, "tags": ["c\\d", "naïve", "ta\\tb"]}
-        ),
+        json.dumps({"type": "post", "id": post_id, "at": AT, "tags": ["c\\d", "naïve", "ta\\tb"]}),
     )
     job = run_import(alice, "\n".join(lines) + "\n")
     assert job.status == ImportStatus.SCORING, job.errors

@@ -86,9 +86,7 @@ def test_another_members_import_is_a_404(client, alice: User, mallory: User) -> 
     assert client.get(reverse("import_status", args=[job.pk])).json()["status"] == "queued"
 
 
-def test_the_dashboard_explains_a_score_with_its_parts_and_seed_basis(
-    client, alice: User
-) -> None:
+def test_the_dashboard_explains_a_score_with_its_parts_and_seed_basis(client, alice: User) -> None:
     from scoring.services.imports import archive_import_run
     from scoring.services.scores import score_members_now
 
