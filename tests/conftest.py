@@ -184,7 +184,11 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iter
 
 
 def wait_for(
-    check: Callable[[], Any], *, timeout: float = 60, what: str = "condition", interval: float = 0.25
+    check: Callable[[], Any],
+    *,
+    timeout: float = 60,
+    what: str = "condition",
+    interval: float = 0.25,
 ) -> Any:
     """Poll until check() is truthy; the worker is a separate process, so this is real time."""
     deadline = time.monotonic() + timeout
