@@ -11,14 +11,11 @@ def test_healthz_reports_the_database_and_the_broker(client) -> None:
     assert response.json() == {"status": "ok", "database": True, "broker": True}
 
 
-def test_healthz_answers_503_when_the_broker_is_unreachable(client, settings) -> None:
+def test_healthz_answers_503_when_the_broker_is_unreachable(client, monkeypatch) -> None:
     from influence.celery import app
 
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = original
+    # A real broker address with nothing listening: port 1 on this machine.
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] is False
