@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from profiles.models import User
 from scoring.archive import normalise_handle
+from scoring.models import ScoringRun
 from scoring.services.imports import archive_import_create, archive_import_run
+from scoring.services.scores import run_prepare, scoring_dispatch
 from tests.samples import COUNTERPARTS, archive_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,12 +51,15 @@ def test_no_handle_reaches_a_log_line_or_a_broker_message(
         )
         archive_import_run(job_id=bad.pk)
         bad.refresh_from_db()
+        # The scoring chain the import started: dispatch, the run's preparation, batches.
+        assert scoring_dispatch() == 1
+        run_prepare(run_id=ScoringRun.objects.get().pk)
     finally:
         before_task_publish.disconnect(capture)
 
-    # Both the import and the scoring request went through the broker.
-    assert any("import_archive" in p for p in published)
-    assert any("score_members" in p for p in published)
+    # The import and every step of scoring went through the broker.
+    for task in ("import_archive", "dispatch_due_scores", "run_prepare", "score_members"):
+        assert any(task in p for p in published), task
     assert bad.errors, "the broken archive was refused"
     haystacks = [*published, *(r.getMessage() for r in caplog.records), json.dumps(bad.errors)]
     for hay in haystacks:

@@ -121,7 +121,9 @@ def archives(draw: st.DrawFn) -> Expected:
             posts.append(post_id)
             line: dict[str, Any] = {"type": "post", "id": post_id, "at": written}
             if draw(st.booleans()):
-                line["tags"] = draw(st.lists(st.sampled_from(["python", "#Python", "rust"])))
+                line["tags"] = draw(
+                    st.lists(st.sampled_from(["python", "#Python", "rust"]), max_size=50)
+                )
             if draw(st.booleans()):
                 line["text"] = draw(st.text(max_size=200))
             expected.post_counts[post_id] = dict.fromkeys(INTERACTION_KINDS, 0)
