@@ -326,6 +326,7 @@ def scoring_data_delete(*, user_id: int) -> None:
     SocialToken.objects.filter(account_id__in=connected.values("social_account_id")).delete()
     Source.objects.filter(user_id=user_id).delete()
     ScoringState.objects.filter(user_id=user_id).delete()
+    RunNode.objects.filter(key=f"m{user_id}").delete()  # an in-flight run's map of them
     pending = ImportJob.objects.filter(user_id=user_id).exclude(
         status__in=[ImportStatus.DONE, ImportStatus.FAILED]
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 import pytest
 from celery.signals import before_task_publish
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from influence.celery import app
 from profiles.models import User
 from scoring.archive import normalise_handle
 from scoring.models import ScoringRun
@@ -29,6 +31,10 @@ def test_no_handle_reaches_a_log_line_or_a_broker_message(
     alice: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     published: list[str] = []
+    # A queue no worker listens to: this test runs the chain itself, in this process.
+    queue = f"anonymity-{uuid.uuid4().hex[:8]}"
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
 
     def capture(sender: Any = None, body: Any = None, headers: Any = None, **_: Any) -> None:
         published.append(json.dumps([sender, body, headers], default=str))
@@ -56,6 +62,9 @@ def test_no_handle_reaches_a_log_line_or_a_broker_message(
         run_prepare(run_id=ScoringRun.objects.get().pk)
     finally:
         before_task_publish.disconnect(capture)
+        app.conf.task_default_queue = default_queue
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
     # The import and every step of scoring went through the broker.
     for task in ("import_archive", "dispatch_due_scores", "run_prepare", "score_members"):
