@@ -6,6 +6,7 @@ mallory tries to reach others' data; mod is a moderator.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -121,11 +122,17 @@ def _database_url() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, extra_env: dict[str, str] | None = None, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        extra_env: dict[str, str] | None = None,
+        concurrency: int = 1,
+        queue: str | None = None,
+    ) -> None:
+        queue = queue or TEST_QUEUE
         env = {
             **os.environ,
             "DATABASE_URL": _database_url(),
-            "CELERY_QUEUE": TEST_QUEUE,
+            "CELERY_QUEUE": queue,
             "VAR_DIR": str(settings.VAR_DIR),
             "HANDLE_HASH_KEY": settings.HANDLE_HASH_KEY.decode(),
             "SECRET_KEY": settings.SECRET_KEY,
@@ -137,7 +144,7 @@ class WorkerProcess:
                 sys.executable, "-m", "celery", "-A", "influence", "worker",
                 "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "-Q", TEST_QUEUE, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
+                "-Q", queue, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
             ],
             cwd=ROOT,
             env=env,
@@ -173,6 +180,21 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+@contextlib.contextmanager
+def private_queue() -> Iterator[str]:
+    """Send this process's tasks to a queue of their own, for a worker of the test's own,
+    so the session's shared worker cannot take them."""
+    from influence.celery import app
+
+    queue = f"influence-test-{uuid.uuid4().hex[:8]}"
+    shared = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue = shared
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from scoring.archive import read_archive
 from scoring.models import Engagement, Follow, Post, Score, ScoreSnapshot, ScoringState, SourceKind
 from scoring.services.imports import signals_store
 from scoring.services.scores import score_request, scoring_dispatch, scoring_schedule_now
-from tests.conftest import WorkerProcess, make_member, wait_for
+from tests.conftest import WorkerProcess, make_member, private_queue, wait_for
 from tests.samples import archive_text
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -74,30 +74,31 @@ def test_after_a_worker_is_killed_mid_batch_every_member_has_exactly_one_score()
         scoring_schedule_now(user_id=user_id)
     # Short only here, and still above the longest task in this test (a few seconds).
     env = {"CELERY_VISIBILITY_TIMEOUT": "10"}
-    first = WorkerProcess(extra_env=env)
-    try:
-        assert scoring_dispatch(batch_size=50) == len(ids)
-        wait_for(
-            lambda: Score.objects.filter(user_id__in=ids).exists(),
-            timeout=60,
-            what=f"the first batch; worker log:\n{first.output()}",
-            interval=0.02,
-        )
+    with private_queue() as queue:
+        first = WorkerProcess(extra_env=env, queue=queue)
+        try:
+            assert scoring_dispatch(batch_size=50) == len(ids)
+            wait_for(
+                lambda: Score.objects.filter(user_id__in=ids).exists(),
+                timeout=60,
+                what=f"the first batch; worker log:\n{first.output()}",
+                interval=0.02,
+            )
+            first.kill()
+        finally:
+            first.stop()
         done_before_kill = Score.objects.filter(user_id__in=ids).count()
-        first.kill()
-    finally:
-        first.stop()
-    assert done_before_kill < len(ids), "the batch finished before the kill; make it longer"
+        assert done_before_kill < len(ids), "the run finished before the kill; make it longer"
 
-    second = WorkerProcess(extra_env=env)
-    try:
-        wait_for(
-            lambda: Score.objects.filter(user_id__in=ids).count() == len(ids),
-            timeout=120,
-            what=f"the redelivered batch; worker log:\n{second.output()}",
-        )
-    finally:
-        second.stop()
+        second = WorkerProcess(extra_env=env, queue=queue)
+        try:
+            wait_for(
+                lambda: Score.objects.filter(user_id__in=ids).count() == len(ids),
+                timeout=180,
+                what=f"the redelivered batch; worker log:\n{second.output()}",
+            )
+        finally:
+            second.stop()
     runs = set(Score.objects.filter(user_id__in=ids).values_list("run_id", flat=True))
     assert len(runs) == 1, "the redelivered message is the same run"
     run = runs.pop()

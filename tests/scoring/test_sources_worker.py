@@ -22,7 +22,6 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.conf import settings
 from django.utils import timezone
 
-import tests.conftest as shared
 from profiles.models import User
 from scoring.archive import make_hasher
 from scoring.models import Follow, Source, SourceKind, SyncStatus
@@ -90,9 +89,7 @@ def test_a_rate_limited_sync_is_retried_by_the_worker_and_then_stored(
     alice: User, fake_github: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue = f"influence-test-sources-{uuid.uuid4().hex[:8]}"
-    with monkeypatch.context() as patch:
-        patch.setattr(shared, "TEST_QUEUE", queue)  # read by WorkerProcess for its -Q
-        worker = WorkerProcess(extra_env={"GITHUB_URL": fake_github})
+    worker = WorkerProcess(extra_env={"GITHUB_URL": fake_github}, queue=queue)
     try:
         account = SocialAccount.objects.create(
             user=alice, provider="github", uid="1001", extra_data={"login": "alice"}
