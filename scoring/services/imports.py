@@ -24,8 +24,6 @@ from profiles.selectors import has_active_consent
 from scoring.archive import Archive, ArchiveInvalid, read_archive
 from scoring.models import (
     Engagement,
-    Follow,
-    FollowDirection,
     ImportedContent,
     ImportJob,
     ImportStatus,
@@ -33,7 +31,7 @@ from scoring.models import (
     Source,
     SourceKind,
 )
-from scoring.services.bulk import bulk_insert
+from scoring.services.signals import engagements_insert, follows_replace, posts_insert
 
 log = logging.getLogger(__name__)
 
@@ -210,39 +208,10 @@ def signals_store(
     )
     Post.objects.filter(source=source).delete()
     Engagement.objects.filter(source=source).delete()
-    Follow.objects.filter(source=source).delete()
-    uid, sid = member.pk, source.pk
-    bulk_insert(
-        Post,
-        ["source_id", "user_id", "post_id", "at", "tags", "terms", "engagers"]
-        + ["likes", "reshares", "replies", "mentions"],
-        (
-            (sid, uid, p.post_id, p.at, p.tags, p.terms, len(p.engagers))
-            + (p.counts["like"], p.counts["reshare"], p.counts["reply"], p.counts["mention"])
-            for p in archive.posts.values()
-        ),
-    )
-    bulk_insert(
-        Engagement,
-        ["source_id", "user_id", "counterpart", "kind", "direction", "count"]
-        + ["first_at", "last_at"],
-        (
-            (sid, uid, e.counterpart, e.kind, e.direction, e.count, e.first_at, e.last_at)
-            for e in archive.edges.values()
-        ),
-    )
-    bulk_insert(
-        Follow,
-        ["source_id", "user_id", "counterpart", "direction", "at"],
-        (
-            (sid, uid, h, str(d), at)
-            for d, items in (
-                (FollowDirection.FOLLOWER, archive.followers),
-                (FollowDirection.FOLLOWING, archive.following),
-            )
-            for h, at in items.items()
-        ),
-    )
+    source.user_id = member.pk
+    posts_insert(source, archive.posts.values())
+    engagements_insert(source, archive.edges.values())
+    follows_replace(source, archive)
     ImportedContent.objects.create(source=source, content_sha256=archive.content_sha256)
     log.info("stored archive for member %s: %s interactions", member.pk, archive.interactions)
     return source, True

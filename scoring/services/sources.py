@@ -47,14 +47,13 @@ from scoring.connectors.mastodon import mastodon_sync
 from scoring.models import (
     Engagement,
     Follow,
-    FollowDirection,
     ImportedContent,
     Post,
     Source,
     SourceKind,
     SyncStatus,
 )
-from scoring.services.bulk import bulk_insert
+from scoring.services.signals import engagements_insert, follows_replace, posts_insert
 
 log = logging.getLogger(__name__)
 
@@ -492,12 +491,12 @@ def source_sync_apply(
     if replace:
         Post.objects.filter(source=source).delete()
         Engagement.objects.filter(source=source).delete()
-        _insert_posts(source, list(archive.posts.values()))
-        _insert_edges(source, list(archive.edges.values()))
+        posts_insert(source, list(archive.posts.values()))
+        engagements_insert(source, list(archive.edges.values()))
     else:
         _upsert_posts(source, list(archive.posts.values()))
         _add_edges(source, list(archive.edges.values()))
-    _replace_follows(source, archive)
+    follows_replace(source, archive)
 
     Source.objects.filter(pk=source.pk).update(
         handle=normalise_handle(account.handle),
@@ -545,33 +544,6 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _insert_posts(source: Source, posts: list[PostAgg]) -> None:
-    sid, uid = source.pk, source.user_id
-    bulk_insert(
-        Post,
-        ["source_id", "user_id", "post_id", "at", "tags", "terms", "engagers"]
-        + ["likes", "reshares", "replies", "mentions"],
-        (
-            (sid, uid, p.post_id, p.at, p.tags, p.terms, len(p.engagers))
-            + (p.counts["like"], p.counts["reshare"], p.counts["reply"], p.counts["mention"])
-            for p in posts
-        ),
-    )
-
-
-def _insert_edges(source: Source, edges: list[EdgeAgg]) -> None:
-    sid, uid = source.pk, source.user_id
-    bulk_insert(
-        Engagement,
-        ["source_id", "user_id", "counterpart", "kind", "direction", "count"]
-        + ["first_at", "last_at"],
-        (
-            (sid, uid, e.counterpart, e.kind, e.direction, e.count, e.first_at, e.last_at)
-            for e in edges
-        ),
-    )
-
-
 def _upsert_posts(source: Source, posts: list[PostAgg]) -> None:
     existing: dict[str, Post] = {}
     for chunk in _chunks([p.post_id for p in posts]):
@@ -594,7 +566,7 @@ def _upsert_posts(source: Source, posts: list[PostAgg]) -> None:
         changed.append(row)
     fields = ["at", "tags", "terms", "engagers", "likes", "reshares", "replies", "mentions"]
     Post.objects.bulk_update(changed, fields, batch_size=CHUNK)
-    _insert_posts(source, new)
+    posts_insert(source, new)
 
 
 def _add_edges(source: Source, edges: list[EdgeAgg]) -> None:
@@ -615,21 +587,4 @@ def _add_edges(source: Source, edges: list[EdgeAgg]) -> None:
         row.last_at = max(row.last_at, edge.last_at)
         changed.append(row)
     Engagement.objects.bulk_update(changed, ["count", "first_at", "last_at"], batch_size=CHUNK)
-    _insert_edges(source, new)
-
-
-def _replace_follows(source: Source, archive: Archive) -> None:
-    Follow.objects.filter(source=source).delete()
-    sid, uid = source.pk, source.user_id
-    bulk_insert(
-        Follow,
-        ["source_id", "user_id", "counterpart", "direction", "at"],
-        (
-            (sid, uid, counterpart, str(direction), at)
-            for direction, items in (
-                (FollowDirection.FOLLOWER, archive.followers),
-                (FollowDirection.FOLLOWING, archive.following),
-            )
-            for counterpart, at in items.items()
-        ),
-    )
+    engagements_insert(source, new)

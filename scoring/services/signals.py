@@ -1,0 +1,57 @@
+"""Writing one source's signal aggregates: shared by archive imports and connector syncs.
+
+Callers hold the member's row lock and have re-checked consent (invariant 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scoring.archive import Archive, EdgeAgg, PostAgg
+from scoring.models import Engagement, Follow, FollowDirection, Post, Source
+from scoring.services.bulk import bulk_insert
+
+
+def posts_insert(source: Source, posts: Iterable[PostAgg]) -> None:
+    sid, uid = source.pk, source.user_id
+    bulk_insert(
+        Post,
+        ["source_id", "user_id", "post_id", "at", "tags", "terms", "engagers"]
+        + ["likes", "reshares", "replies", "mentions"],
+        (
+            (sid, uid, p.post_id, p.at, p.tags, p.terms, len(p.engagers))
+            + (p.counts["like"], p.counts["reshare"], p.counts["reply"], p.counts["mention"])
+            for p in posts
+        ),
+    )
+
+
+def engagements_insert(source: Source, edges: Iterable[EdgeAgg]) -> None:
+    sid, uid = source.pk, source.user_id
+    bulk_insert(
+        Engagement,
+        ["source_id", "user_id", "counterpart", "kind", "direction", "count"]
+        + ["first_at", "last_at"],
+        (
+            (sid, uid, e.counterpart, e.kind, e.direction, e.count, e.first_at, e.last_at)
+            for e in edges
+        ),
+    )
+
+
+def follows_replace(source: Source, archive: Archive) -> None:
+    """Follows are a snapshot, in archives and syncs alike: the newest replaces the rest."""
+    Follow.objects.filter(source=source).delete()
+    sid, uid = source.pk, source.user_id
+    bulk_insert(
+        Follow,
+        ["source_id", "user_id", "counterpart", "direction", "at"],
+        (
+            (sid, uid, counterpart, str(direction), at)
+            for direction, items in (
+                (FollowDirection.FOLLOWER, archive.followers),
+                (FollowDirection.FOLLOWING, archive.following),
+            )
+            for counterpart, at in items.items()
+        ),
+    )
