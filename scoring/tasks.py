@@ -21,7 +21,7 @@ def import_archive(job_id: str) -> str | None:
     return str(status) if status else None
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=900, time_limit=960)
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860)
 def run_prepare(run_id: str, batch_size: int = scores.BATCH_SIZE) -> int:
     return len(scores.run_prepare(run_id=uuid.UUID(run_id), batch_size=batch_size))
 

@@ -81,7 +81,17 @@ def run_nodes_create(*, run_id: uuid.UUID, user_table: str) -> int:
 
 
 def _int_columns(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray[Any, Any]]:
-    """Run a query returning integer columns into NumPy arrays, streamed in chunks."""
+    """Run a query returning integer columns into NumPy arrays, streamed in chunks.
+
+    On PostgreSQL the rows come by binary COPY straight into the arrays: millions of edges
+    never become Python objects.
+    """
+    if connection.vendor == "postgresql":
+        return _int_columns_copy(sql, params, ncols)
+    return _int_columns_fetch(sql, params, ncols)
+
+
+def _int_columns_fetch(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray[Any, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) q", params)
         total = int(cursor.fetchone()[0])
@@ -98,6 +108,45 @@ def _int_columns(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray
                 out[i][filled : filled + len(rows)] = block[:, i]
             filled += len(rows)
     return [col[:filled] for col in out]
+
+
+def _int_columns_copy(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray[Any, Any]]:
+    # Binary COPY: a 19-byte header, then per row an int16 field count and, per field, an
+    # int32 length and the big-endian int8; a trailing int16 of -1.
+    fields: list[tuple[str, str]] = [("n", ">i2")]
+    for i in range(ncols):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", ">i8")]
+    row = np.dtype(fields)
+    casts = ", ".join(f"CAST(c{i} AS BIGINT)" for i in range(ncols))
+    names = ", ".join(f"c{i}" for i in range(ncols))
+    chunks: list[np.ndarray[Any, Any]] = []
+    pending = b""
+    header = True
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        query = raw.mogrify(sql, list(params)) if params else sql
+        statement = f"COPY (SELECT {casts} FROM ({query}) q({names})) TO STDOUT (FORMAT BINARY)"
+        with raw.copy(statement) as copy:
+            for data in copy:
+                pending += bytes(data)
+                if header:
+                    if len(pending) < 19:
+                        continue
+                    pending, header = pending[19:], False
+                whole = len(pending) // row.itemsize * row.itemsize
+                if whole:
+                    chunks.append(
+                        np.frombuffer(pending[:whole], dtype=row)[
+                            [f"v{i}" for i in range(ncols)]
+                        ].copy()
+                    )
+                    pending = pending[whole:]
+    if pending not in (b"", b"\xff\xff"):
+        raise ValueError(f"unexpected bytes at the end of COPY: {pending[:8]!r}")
+    if not chunks:
+        return [np.empty(0, dtype=np.int64) for _ in range(ncols)]
+    table = np.concatenate(chunks)
+    return [table[f"v{i}"].astype(np.int64) for i in range(ncols)]
 
 
 def _edge_sql(table: str, extra: str, group: str) -> str:
@@ -140,17 +189,19 @@ def seeds_choose(*, run_id: uuid.UUID, now: int) -> tuple[np.ndarray[Any, Any], 
     """Trust seeds and their basis: members with verified sources connected long enough;
     before anyone qualifies, members with verified sources; before any, every member
     with a source (the cold start, said plainly on the dashboard)."""
-    rows = list(Source.objects.values_list("user_id", "verified", "created_at").order_by("id"))
-    nodes = _member_nodes(run_id, sorted({r[0] for r in rows}))
-    node = np.array([nodes.get(r[0], -1) for r in rows], dtype=np.int64)
-    verified = np.array([r[1] for r in rows], dtype=np.bool_) & (node >= 0)
-    since = np.array([to_unix(r[2]) for r in rows], dtype=np.int64)
-    seeds = select_seeds(node=node, verified=verified, verified_since=since, now=now)
+    node, src = _t(RunNode), _t(Source)
+    sql = f"""
+        SELECT m.node, CASE WHEN s.verified THEN 1 ELSE 0 END, {_epoch("s.created_at")}
+        FROM {src} s JOIN {node} m ON m.run_id = %s AND m.key = {_member_key("s.user_id")}
+    """
+    nodes, verified_int, since = _int_columns(sql, [_run_param(run_id)], 3)
+    verified = verified_int.astype(np.bool_)
+    seeds = select_seeds(node=nodes, verified=verified, verified_since=since, now=now)
     if len(seeds):
         return seeds, SeedBasis.VERIFIED_AGED
     if verified.any():
-        return np.unique(node[verified]), SeedBasis.VERIFIED
-    return np.unique(node[node >= 0]), SeedBasis.MEMBERS
+        return np.unique(nodes[verified]), SeedBasis.VERIFIED
+    return np.unique(nodes), SeedBasis.MEMBERS
 
 
 def _member_nodes(run_id: uuid.UUID, user_ids: Sequence[int]) -> dict[int, int]:

@@ -133,25 +133,17 @@ def run_prepare(
     if run is None or run.status not in (RunStatus.PREPARING, RunStatus.SCORING):
         return []
     if run.status == RunStatus.PREPARING:
-        started = time.perf_counter()
-        with transaction.atomic():
+        try:
+            _run_trust(run_id)
+        except BaseException:
+            # Give the members back, so the next dispatch takes them into a fresh run.
+            ScoringRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED)
+            ScoringState.objects.filter(claimed_run=run_id).update(
+                claimed_run=None, claimed_at=None
+            )
             RunNode.objects.filter(run_id=run_id).delete()
-            n_nodes = graph.run_nodes_create(run_id=run_id, user_table=User._meta.db_table)
-        g = graph.graph_build(run_id=run_id, n_nodes=n_nodes)
-        seeds, basis = graph.seeds_choose(run_id=run_id, now=int(timezone.now().timestamp()))
-        if len(seeds) == 0:  # nobody has a source: nothing to score against
-            seeds = np.arange(min(n_nodes, 1), dtype=np.int64)
-        ctx = compute_trust(g, seeds)
-        ctx.save(run_dir(run_id))
-        ScoringRun.objects.filter(pk=run_id, status=RunStatus.PREPARING).update(
-            status=RunStatus.SCORING,
-            nodes=n_nodes,
-            edges=int(g.engage.nnz + g.transition_t.nnz),
-            seeds=len(seeds),
-            seed_basis=basis,
-            trust_iterations=ctx.iterations,
-            trust_seconds=time.perf_counter() - started,
-        )
+            shutil.rmtree(run_dir(run_id), ignore_errors=True)
+            raise
     ids = list(
         ScoringState.objects.filter(claimed_run=run_id)
         .order_by("user_id")
@@ -164,6 +156,29 @@ def run_prepare(
     if not batches:
         run_finish(run_id=run_id)
     return batches
+
+
+def _run_trust(run_id: uuid.UUID) -> None:
+    """Number the graph, compute trust once and save it for the run's batches."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        RunNode.objects.filter(run_id=run_id).delete()
+        n_nodes = graph.run_nodes_create(run_id=run_id, user_table=User._meta.db_table)
+    g = graph.graph_build(run_id=run_id, n_nodes=n_nodes)
+    seeds, basis = graph.seeds_choose(run_id=run_id, now=int(timezone.now().timestamp()))
+    if len(seeds) == 0:  # nobody has a source: nothing to score against
+        seeds = np.arange(min(n_nodes, 1), dtype=np.int64)
+    ctx = compute_trust(g, seeds)
+    ctx.save(run_dir(run_id))
+    ScoringRun.objects.filter(pk=run_id, status=RunStatus.PREPARING).update(
+        status=RunStatus.SCORING,
+        nodes=n_nodes,
+        edges=int(g.engage.nnz + g.transition_t.nnz),
+        seeds=len(seeds),
+        seed_basis=basis,
+        trust_iterations=ctx.iterations,
+        trust_seconds=time.perf_counter() - started,
+    )
 
 
 def score_members_now(*, user_ids: Sequence[int]) -> int:

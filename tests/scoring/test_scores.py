@@ -201,3 +201,27 @@ def test_withdrawing_scoring_deletes_connector_tokens(alice: User) -> None:
     consent_withdraw(user=alice, purpose=Purpose.SCORING)
     assert not SocialToken.objects.exists()
     assert not Source.objects.exists()
+
+
+def test_a_failed_preparation_gives_its_members_back_for_the_next_run(
+    alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scoring.services import graph
+    from scoring.services.scores import scoring_schedule_now
+
+    imported(alice)
+    scoring_schedule_now(user_id=alice.pk)
+    assert scoring_dispatch() == 1
+    run = ScoringRun.objects.get()
+
+    def broken(**_: object) -> None:
+        raise MemoryError("out of memory while building the graph")
+
+    monkeypatch.setattr(graph, "graph_build", broken)
+    with pytest.raises(MemoryError):
+        run_prepare(run_id=run.pk, enqueue=False)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert not RunNode.objects.filter(run=run).exists()
+    assert ScoringState.objects.get(user=alice).claimed_run is None
+    assert scoring_dispatch() == 1  # taken again at once

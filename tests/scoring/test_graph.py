@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from profiles.models import User
+from scoring.services import graph
+from scoring.services.scores import score_members_now
+from tests.scoring.test_scores import imported
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+def test_binary_copy_reads_the_same_integers_as_a_plain_cursor(alice: User) -> None:
+    sql = """
+        SELECT g, g * 3 - 7, CAST(g AS BIGINT) * 1000000007 FROM generate_series(-5, 120000) AS g
+        WHERE g %% 7 <> %s
+    """
+    fast = graph._int_columns_copy(sql, [3], 3)
+    plain = graph._int_columns_fetch(sql, [3], 3)
+    assert len(fast[0]) == len(plain[0]) > 100_000
+    for a, b in zip(fast, plain, strict=True):
+        assert a.dtype == np.int64
+        assert np.array_equal(a, b)
+
+
+def test_a_member_without_signals_still_gets_a_node_and_a_score(alice: User) -> None:
+    imported(alice)
+    assert score_members_now(user_ids=[alice.pk]) == 1
