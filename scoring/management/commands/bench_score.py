@@ -58,6 +58,9 @@ class Command(BaseCommand):
         parser.add_argument("--naive-sample", type=int, default=1000)
         parser.add_argument("--seed", type=int, default=11)
         parser.add_argument("--keep", action="store_true", help="keep the loaded population")
+        parser.add_argument(
+            "--reuse", action="store_true", help="rescore a population kept by --keep"
+        )
         parser.add_argument("--phase", choices=["naive"], help="internal: run one phase")
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -70,11 +73,15 @@ class Command(BaseCommand):
 
         if User.objects.exclude(email__endswith=f"@{BENCH_DOMAIN}").exists():
             raise CommandError("This database has real members; use a scratch database.")
-        self._wipe()
         n = o["members"]
-        t0 = time.perf_counter()
-        self._load(n, o)
-        self.stdout.write(f"load: {n:,} members in {time.perf_counter() - t0:.0f} s")
+        if o["reuse"] and User.objects.count() == n:
+            self._reset()
+            self.stdout.write(f"load: reusing {n:,} members")
+        else:
+            self._wipe()
+            t0 = time.perf_counter()
+            self._load(n, o)
+            self.stdout.write(f"load: {n:,} members in {time.perf_counter() - t0:.0f} s")
         rescore = self._rescore(n, o["workers"])
         out = subprocess.run(
             [sys.executable, "manage.py", "bench_score", "--phase", "naive",
@@ -118,6 +125,17 @@ class Command(BaseCommand):
         # Only bench members are here (checked), so everything that hangs off them goes.
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE profiles_user CASCADE")
+
+    def _reset(self) -> None:
+        """Every member due again, with no scores: the state right after a load."""
+        with connection.cursor() as cursor:
+            for table in ("scoring_runnode", "scoring_scoringrun", "scoring_gamingflag",
+                          "scoring_topic", "scoring_scoresnapshot", "scoring_score"):  # fmt: skip
+                cursor.execute(f"TRUNCATE {table} CASCADE")
+            cursor.execute(
+                "UPDATE scoring_scoringstate SET next_score_due = now(), claimed_run = NULL, "
+                "claimed_at = NULL"
+            )
 
     def _load(self, n: int, o: dict[str, Any]) -> None:
         from profiles.models import ConsentRecord, User
