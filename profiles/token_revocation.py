@@ -7,7 +7,8 @@ erasure, and the tokens are deleted here either way.
 - OpenID Connect issuers: RFC 7009 at the ``revocation_endpoint`` their discovery document
   names (issuers without one are skipped).
 - GitHub: ``DELETE /applications/{client_id}/token`` with the app's credentials.
-- Others (Mastodon): deleted here, not revoked at the instance.
+- Mastodon: ``POST /oauth/revoke`` on the member's instance, with the client we registered
+  there (``MastodonApp``), through the session that refuses private addresses.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def provider_tokens(*, user_id: int) -> list[ProviderToken]:
     for token in SocialToken.objects.filter(account__user_id=user_id).select_related(
         "account", "app"
     ):
+        if token.account.provider == "mastodon":
+            mastodon = _mastodon_token(token)
+            if mastodon is not None:
+                tokens.append(mastodon)
+            continue
         app = token.app
         if app is None:
             apps = adapter.list_apps(None, provider=token.account.provider)  # type: ignore[arg-type]
@@ -68,6 +74,8 @@ def token_revoke(token: ProviderToken) -> bool:
             return _revoke_github(token)
         if token.kind == "openid_connect":
             return _revoke_oidc(token)
+        if token.kind == "mastodon":
+            return _revoke_mastodon(token)
     except (requests.RequestException, ValueError) as exc:
         log.warning("could not revoke a %s token: %s", token.provider, type(exc).__name__)
         return False
@@ -101,5 +109,38 @@ def _revoke_oidc(token: ProviderToken) -> bool:
         data={"token": token.token, "token_type_hint": "access_token"},
         auth=(token.client_id, token.secret),
         timeout=TIMEOUT,
+    )
+    return response.status_code == 200
+
+
+def _mastodon_token(token: SocialToken) -> ProviderToken | None:
+    """A Mastodon token with the credentials of our client on the member's instance.
+
+    The account's uid is ``<account id>@<instance>``; the client is the one registered there.
+    """
+    from scoring.providers.mastodon.models import MastodonApp
+
+    instance = str(token.account.uid).rpartition("@")[2]
+    app = MastodonApp.objects.filter(domain=instance).order_by("-created_at").first()
+    if app is None or not token.token:
+        return None
+    return ProviderToken(
+        kind="mastodon",
+        provider="mastodon",
+        token=token.token,
+        client_id=app.client_id,
+        secret=app.client_secret,
+        settings={"instance": instance},
+    )
+
+
+def _revoke_mastodon(token: ProviderToken) -> bool:
+    from scoring.connectors.base import public_session
+
+    response = public_session().post(
+        f"https://{token.settings['instance']}/oauth/revoke",
+        data={"client_id": token.client_id, "client_secret": token.secret, "token": token.token},
+        timeout=TIMEOUT,
+        allow_redirects=False,
     )
     return response.status_code == 200

@@ -194,3 +194,34 @@ def test_a_second_deletion_post_finds_no_one_to_delete(client, alice: User, bob:
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
     assert User.objects.filter(pk=bob.pk).exists()
     assert AuditEntry.objects.filter(action=AuditAction.ACCOUNT_ERASED).count() == 1
+
+
+def test_erasure_revokes_a_mastodon_token_at_the_members_instance(
+    alice: User, django_capture_on_commit_callbacks, github_api: responses.RequestsMock
+) -> None:
+    from allauth.socialaccount.models import SocialAccount, SocialToken
+
+    from scoring.providers.mastodon.models import MastodonApp
+
+    MastodonApp.objects.create(
+        domain="social.example",
+        redirect_uri="http://testserver/accounts/mastodon/login/callback/",
+        client_id="our-client",
+        client_secret="our-secret",
+    )
+    account = SocialAccount.objects.create(user=alice, provider="mastodon", uid="42@social.example")
+    SocialToken.objects.create(account=account, token="mastodon-token-xyz")
+    # Mastodon's documented answer to POST /oauth/revoke: 200 with an empty object.
+    github_api.post("https://social.example/oauth/revoke", json={}, status=200)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_erase(user=alice)
+
+    (call,) = [c for c in github_api.calls if "oauth/revoke" in str(c.request.url)]
+    body = dict(x.split("=") for x in str(call.request.body).split("&"))
+    assert body == {
+        "client_id": "our-client",
+        "client_secret": "our-secret",
+        "token": "mastodon-token-xyz",
+    }
+    assert not SocialToken.objects.exists()
