@@ -126,3 +126,25 @@ def test_nobody_can_change_another_members_topic(client, alice: User, mallory: U
     assert "No such topic" in response.content.decode()
     topic.refresh_from_db()
     assert topic.status == TopicStatus.SUGGESTED
+
+
+def test_a_moderator_deny_lists_a_topic_in_the_admin_and_it_is_audited(client, alice: User) -> None:
+    from profiles.models import AuditEntry
+    from scoring.models import DeniedTopic, Topic
+
+    Topic.objects.create(user=alice, label="crypto")
+    Topic.objects.create(user=alice, label="privacy", status="approved")
+    moderator = User.objects.create_user(email="mod@example.org", password="x")
+    moderator.is_staff = moderator.is_superuser = True
+    moderator.save()
+    client.force_login(moderator)
+
+    response = client.post(
+        "/admin/scoring/deniedtopic/add/", {"label": "#Crypto", "reason": "scam magnet"}
+    )
+    assert response.status_code == 302
+    assert DeniedTopic.objects.get().label == "crypto"
+    assert not Topic.objects.filter(label="crypto").exists()  # the suggestion went
+    entry = AuditEntry.objects.get(action="topic.deny")
+    assert entry.detail == {"label": "crypto", "reason": "scam magnet"}
+    assert client.get("/admin/scoring/gamingflag/").status_code == 200
