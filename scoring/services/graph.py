@@ -112,14 +112,17 @@ def _int_columns_fetch(sql: str, params: Sequence[Any], ncols: int) -> list[np.n
 
 def _int_columns_copy(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray[Any, Any]]:
     # Binary COPY: a 19-byte header, then per row an int16 field count and, per field, an
-    # int32 length and the big-endian int8; a trailing int16 of -1.
+    # int32 length and the big-endian int8; a trailing int16 of -1. Each block of whole
+    # rows is read in place and copied column by column into arrays that grow by
+    # doubling, so memory stays near the final arrays' size.
     fields: list[tuple[str, str]] = [("n", ">i2")]
     for i in range(ncols):
         fields += [(f"len{i}", ">i4"), (f"v{i}", ">i8")]
     row = np.dtype(fields)
     casts = ", ".join(f"CAST(c{i} AS BIGINT)" for i in range(ncols))
     names = ", ".join(f"c{i}" for i in range(ncols))
-    chunks: list[np.ndarray[Any, Any]] = []
+    out = [np.empty(1 << 16, dtype=np.int64) for _ in range(ncols)]
+    filled = 0
     pending = b""
     header = True
     with connection.cursor() as cursor:
@@ -133,20 +136,20 @@ def _int_columns_copy(sql: str, params: Sequence[Any], ncols: int) -> list[np.nd
                     if len(pending) < 19:
                         continue
                     pending, header = pending[19:], False
-                whole = len(pending) // row.itemsize * row.itemsize
-                if whole:
-                    chunks.append(
-                        np.frombuffer(pending[:whole], dtype=row)[
-                            [f"v{i}" for i in range(ncols)]
-                        ].copy()
-                    )
-                    pending = pending[whole:]
+                whole = len(pending) // row.itemsize
+                if not whole:
+                    continue
+                block = np.frombuffer(pending, dtype=row, count=whole)
+                if filled + whole > len(out[0]):
+                    size = max(2 * len(out[0]), filled + whole)
+                    out = [np.resize(col, size) for col in out]
+                for i in range(ncols):
+                    out[i][filled : filled + whole] = block[f"v{i}"]
+                filled += whole
+                pending = pending[whole * row.itemsize :]
     if pending not in (b"", b"\xff\xff"):
         raise ValueError(f"unexpected bytes at the end of COPY: {pending[:8]!r}")
-    if not chunks:
-        return [np.empty(0, dtype=np.int64) for _ in range(ncols)]
-    table = np.concatenate(chunks)
-    return [table[f"v{i}"].astype(np.int64) for i in range(ncols)]
+    return [col[:filled].copy() for col in out]
 
 
 def _edge_sql(table: str, extra: str, group: str) -> str:
