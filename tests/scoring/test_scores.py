@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -204,21 +206,20 @@ def test_withdrawing_scoring_deletes_connector_tokens(alice: User) -> None:
 
 
 def test_a_failed_preparation_gives_its_members_back_for_the_next_run(
-    alice: User, monkeypatch: pytest.MonkeyPatch
+    alice: User, settings: Any, tmp_path: Path
 ) -> None:
-    from scoring.services import graph
     from scoring.services.scores import scoring_schedule_now
 
     imported(alice)
     scoring_schedule_now(user_id=alice.pk)
     assert scoring_dispatch() == 1
     run = ScoringRun.objects.get()
+    # A real failure: the run folder's parent is a file, so saving trust vectors fails.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.SCORING_RUN_DIR = blocker
 
-    def broken(**_: object) -> None:
-        raise MemoryError("out of memory while building the graph")
-
-    monkeypatch.setattr(graph, "graph_build", broken)
-    with pytest.raises(MemoryError):
+    with pytest.raises(OSError):
         run_prepare(run_id=run.pk, enqueue=False)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
