@@ -8,22 +8,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from profiles.models import ConsentMethod, User
+from profiles.http import request_member
+from profiles.models import ConsentMethod
 from profiles.selectors import consent_states
 from profiles.services import ConsentError, consent_give, consent_withdraw
-
-
-def _member(request: Request) -> User:
-    user = request.user  # IsAuthenticated (the default permission) has run
-    assert isinstance(user, User)
-    return user
 
 
 class ConsentList(APIView):
     """GET: the signed-in member's state for every purpose."""
 
     def get(self, request: Request) -> Response:
-        states = consent_states(user=_member(request))
+        states = consent_states(user=request_member(request))
         return Response(
             [
                 {
@@ -51,7 +46,7 @@ class ConsentChange(APIView):
         if change is None:
             return Response({"error": "Send action: grant or withdraw."}, status=400)
         try:
-            record = change(user=_member(request), purpose=purpose, method=ConsentMethod.API)
+            record = change(user=request_member(request), purpose=purpose, method=ConsentMethod.API)
         except ConsentError as exc:
             return Response({"error": str(exc)}, status=400)
         return Response(

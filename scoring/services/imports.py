@@ -27,11 +27,10 @@ from scoring.models import (
     ImportedContent,
     ImportJob,
     ImportStatus,
-    Post,
     Source,
     SourceKind,
 )
-from scoring.services.signals import engagements_insert, follows_replace, posts_insert
+from scoring.services.signals import source_signals_replace
 
 log = logging.getLogger(__name__)
 
@@ -206,12 +205,7 @@ def signals_store(
         account_created_at=account.created_at,
         last_synced_at=timezone.now(),
     )
-    Post.objects.filter(source=source).delete()
-    Engagement.objects.filter(source=source).delete()
-    source.user_id = member.pk
-    posts_insert(source, archive.posts.values())
-    engagements_insert(source, archive.edges.values())
-    follows_replace(source, archive)
+    source_signals_replace(source, archive)
     ImportedContent.objects.create(source=source, content_sha256=archive.content_sha256)
     log.info("stored archive for member %s: %s interactions", member.pk, archive.interactions)
     return source, True

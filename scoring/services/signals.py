@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scoring.archive import Archive, EdgeAgg, PostAgg
-from scoring.models import Engagement, Follow, FollowDirection, Post, Source
+from scoring.models import Engagement, Follow, FollowDirection, ImportedContent, Post, Source
 from scoring.services.bulk import bulk_insert
 
 
@@ -55,3 +55,21 @@ def follows_replace(source: Source, archive: Archive) -> None:
             for counterpart, at in items.items()
         ),
     )
+
+
+def source_signals_replace(source: Source, archive: Archive) -> None:
+    """Make a source's rows exactly what one archive (or full sync) says."""
+    Post.objects.filter(source=source).delete()
+    Engagement.objects.filter(source=source).delete()
+    posts_insert(source, archive.posts.values())
+    engagements_insert(source, archive.edges.values())
+    follows_replace(source, archive)
+
+
+def source_delete(source: Source) -> None:
+    """Delete a source and exactly the rows it brought."""
+    Post.objects.filter(source=source).delete()
+    Engagement.objects.filter(source=source).delete()
+    Follow.objects.filter(source=source).delete()
+    ImportedContent.objects.filter(source=source).delete()
+    source.delete()

@@ -46,14 +46,18 @@ from scoring.connectors.github import github_sync
 from scoring.connectors.mastodon import mastodon_sync
 from scoring.models import (
     Engagement,
-    Follow,
-    ImportedContent,
     Post,
     Source,
     SourceKind,
     SyncStatus,
 )
-from scoring.services.signals import engagements_insert, follows_replace, posts_insert
+from scoring.services.signals import (
+    engagements_insert,
+    follows_replace,
+    posts_insert,
+    source_delete,
+    source_signals_replace,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +129,7 @@ def _source_connect(*, user_id: int, social_account_id: int) -> Source:
         # this member's: the verified connection wins, and the claimant is rescored
         # without it, so nobody can squat a handle by importing an archive first.
         squatter = claimed.user_id
-        _delete_source(claimed)
+        source_delete(claimed)
         _request_score(squatter)
         log.info("a verified connection by member %s replaced an archive claim", member.pk)
         claimed = None
@@ -138,7 +142,7 @@ def _source_connect(*, user_id: int, social_account_id: int) -> Source:
     if claimed is not None and not claimed.verified:
         # The member's own self-reported copy of this account: the verified connection
         # takes its place, and the archive's rows go with it.
-        _delete_source(claimed)
+        source_delete(claimed)
         claimed, replaced_archive = None, True
     linked = Source.objects.select_for_update().filter(social_account=account).first()
     if claimed is not None and linked is not None and claimed.pk != linked.pk:
@@ -231,7 +235,7 @@ def source_disconnect(*, user_id: int, source_id: int) -> bool:
     if source is None:
         return False
     account_id = source.social_account_id
-    _delete_source(source)
+    source_delete(source)
     if account_id is not None:
         account = SocialAccount.objects.select_for_update().filter(pk=account_id).first()
         if account is not None:
@@ -242,14 +246,6 @@ def source_disconnect(*, user_id: int, source_id: int) -> bool:
     _request_score(member.pk)
     log.info("member %s disconnected source %s", member.pk, source_id)
     return True
-
-
-def _delete_source(source: Source) -> None:
-    Post.objects.filter(source=source).delete()
-    Engagement.objects.filter(source=source).delete()
-    Follow.objects.filter(source=source).delete()
-    ImportedContent.objects.filter(source=source).delete()
-    source.delete()
 
 
 # --- Scheduling -----------------------------------------------------------------------
@@ -489,14 +485,11 @@ def source_sync_apply(
         return False
 
     if replace:
-        Post.objects.filter(source=source).delete()
-        Engagement.objects.filter(source=source).delete()
-        posts_insert(source, list(archive.posts.values()))
-        engagements_insert(source, list(archive.edges.values()))
+        source_signals_replace(source, archive)
     else:
         _upsert_posts(source, list(archive.posts.values()))
         _add_edges(source, list(archive.edges.values()))
-    follows_replace(source, archive)
+        follows_replace(source, archive)
 
     Source.objects.filter(pk=source.pk).update(
         handle=normalise_handle(account.handle),
@@ -535,7 +528,7 @@ def _take_new_handle(source: Source, handle_hash: str, member: User) -> bool:
         )
         return False
     if other is not None:
-        _delete_source(other)  # the member's own archive under the new name
+        source_delete(other)  # the member's own archive under the new name
     return True
 
 
