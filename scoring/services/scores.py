@@ -30,13 +30,9 @@ from scoring.model import MODEL_VERSION, MemberScore, TrustContext, score_batch
 from scoring.model import trust_context as compute_trust
 from scoring.models import (
     DeniedTopic,
-    Engagement,
-    Follow,
     GamingFlag,
-    ImportedContent,
     ImportJob,
     ImportStatus,
-    Post,
     RunNode,
     RunStatus,
     Score,
@@ -50,6 +46,7 @@ from scoring.models import (
 )
 from scoring.services import graph
 from scoring.services.bulk import bulk_insert, bulk_upsert
+from scoring.services.signals import source_delete
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +199,13 @@ def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
     if run is None or run.status != RunStatus.SCORING:
         return 0
     allowed = set(scorable_members().filter(pk__in=user_ids).values_list("pk", flat=True))
-    ids = [uid for uid in user_ids if uid in allowed]
+    with_data = set(
+        Source.objects.filter(user_id__in=allowed).values_list("user_id", flat=True).distinct()
+    )
+    ids = [uid for uid in user_ids if uid in with_data]
+    # Nothing to score a member on (no source yet, or the last one disconnected): no score,
+    # rather than a meaningless 1.00, and none left over from data no longer held.
+    scores_clear(user_ids=[uid for uid in user_ids if uid in allowed - with_data])
     written = 0
     if ids:
         ctx = TrustContext.load(run_dir(run_id))
@@ -212,6 +215,17 @@ def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
         written = scores_write(run_id=run_id, results=dict(zip(ids, results, strict=True)))
     _batch_done(run_id=run_id, user_ids=user_ids)
     return written
+
+
+@transaction.atomic
+def scores_clear(*, user_ids: Sequence[int]) -> None:
+    """Drop the current score and flags of members with no data left; history stays."""
+    if not user_ids:
+        return
+    list(User.objects.select_for_update().filter(pk__in=user_ids).order_by("pk").values_list("pk"))
+    Score.objects.filter(user_id__in=user_ids).delete()
+    GamingFlag.objects.filter(user_id__in=user_ids).delete()
+    ScoringState.objects.filter(user_id__in=user_ids).update(next_score_due=None)
 
 
 def _batch_done(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> None:
@@ -329,17 +343,14 @@ def scoring_data_delete(*, user_id: int) -> None:
     ScoreSnapshot.objects.filter(user_id=user_id).delete()
     Topic.objects.filter(user_id=user_id).delete()
     GamingFlag.objects.filter(user_id=user_id).delete()
-    Post.objects.filter(user_id=user_id).delete()
-    Engagement.objects.filter(user_id=user_id).delete()
-    Follow.objects.filter(user_id=user_id).delete()
-    ImportedContent.objects.filter(source__user_id=user_id).delete()
     # Connections were made for scoring: their tokens go too (the allauth account stays
     # if the member signs in with it).
     from allauth.socialaccount.models import SocialToken
 
     connected = Source.objects.filter(user_id=user_id, social_account__isnull=False)
     SocialToken.objects.filter(account_id__in=connected.values("social_account_id")).delete()
-    Source.objects.filter(user_id=user_id).delete()
+    for source in Source.objects.filter(user_id=user_id):
+        source_delete(source)
     ScoringState.objects.filter(user_id=user_id).delete()
     RunNode.objects.filter(key=f"m{user_id}").delete()  # an in-flight run's map of them
     pending = ImportJob.objects.filter(user_id=user_id).exclude(

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 
 from profiles.models import User
+from scoring.models import Score, ScoreSnapshot
 from scoring.services import graph
 from scoring.services.scores import score_members_now
 from tests.scoring.test_scores import imported
@@ -26,6 +27,20 @@ def test_binary_copy_reads_the_same_integers_as_a_plain_cursor(alice: User) -> N
         assert np.array_equal(a, b)
 
 
-def test_a_member_without_signals_still_gets_a_node_and_a_score(alice: User) -> None:
+def test_a_member_with_no_data_gets_no_score_rather_than_a_meaningless_one(
+    alice: User,
+) -> None:
+    assert score_members_now(user_ids=[alice.pk]) == 0
+    assert not Score.objects.filter(user=alice).exists()
+
+
+def test_disconnecting_the_last_source_drops_the_score_it_was_built_on(alice: User) -> None:
+    from scoring.models import Source
+    from scoring.services.sources import source_disconnect
+
     imported(alice)
     assert score_members_now(user_ids=[alice.pk]) == 1
+    source_disconnect(user_id=alice.pk, source_id=Source.objects.get(user=alice).pk)
+    score_members_now(user_ids=[alice.pk])
+    assert not Score.objects.filter(user=alice).exists()
+    assert ScoreSnapshot.objects.filter(user=alice).exists()  # the history stays
