@@ -3,7 +3,7 @@
 See docs/archive-format.md for the format; `read_archive` is the one entry point.
 """
 
-from .handles import make_hasher, normalise_handle
+from .handles import handle_key, make_hasher, normalise_handle
 from .model import (
     INTERACTION_KINDS,
     NETWORKS,
@@ -25,6 +25,7 @@ __all__ = [
     "EdgeAgg",
     "LineError",
     "PostAgg",
+    "handle_key",
     "make_hasher",
     "normalise_handle",
     "read_archive",

@@ -69,7 +69,7 @@ class PostAgg:
     at: datetime
     tags: list[str]
     terms: list[str]
-    engagers: set[str] = field(default_factory=set)
+    engagers: set[int] = field(default_factory=set)  # handle keys
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(INTERACTION_KINDS, 0))
 
 
@@ -77,7 +77,7 @@ class PostAgg:
 class EdgeAgg:
     """All interactions of one kind and direction between the member and one counterpart."""
 
-    counterpart: str
+    counterpart: int  # handle key: a truncated keyed hash, see handles.handle_key
     kind: str
     direction: Direction
     count: int
@@ -91,9 +91,9 @@ class Archive:
 
     account: Account
     posts: dict[str, PostAgg]
-    edges: dict[tuple[str, str, str], EdgeAgg]
-    followers: dict[str, datetime]
-    following: dict[str, datetime]
+    edges: dict[tuple[int, str, str], EdgeAgg]
+    followers: dict[int, datetime]
+    following: dict[int, datetime]
     lines: int
     interactions: int
     bytes_read: int

@@ -116,10 +116,10 @@ class _Reader:
         self.lineno = 0
         self.started = False  # a non-blank line has been seen
         self.account: Account | None = None
-        self.own_hash = ""
+        self.own_hash = 0
         # Counterparts: index -> hash, and the ways to find an index.
-        self.digests: list[str] = []
-        self.index_of_digest: dict[str, int] = {}
+        self.digests: list[int] = []  # handle keys
+        self.index_of_digest: dict[int, int] = {}
         self.index_of_handle: dict[str, int] = {}  # as written; valid, not the member
         self.edge_data: list[Any] = []  # see _SLOTS
         self.posts: dict[str, PostAgg] = {}
@@ -127,8 +127,8 @@ class _Reader:
         self.post_list: list[PostAgg] = []
         self.post_counts = array("q")  # len(INTERACTION_KINDS) per post
         self.engaged = array("q")  # one pair per received interaction on a post
-        self.followers: dict[str, datetime] = {}
-        self.following: dict[str, datetime] = {}
+        self.followers: dict[int, datetime] = {}
+        self.following: dict[int, datetime] = {}
         self.follow_times: list[datetime] = []  # earliest and latest of any follow line
         self.interactions = 0
 
@@ -233,7 +233,7 @@ class _Reader:
 
         digests = self.digests
         kinds = len(INTERACTION_KINDS)
-        edges: dict[tuple[str, str, str], EdgeAgg] = {}
+        edges: dict[tuple[int, str, str], EdgeAgg] = {}
         first_seen: list[datetime] = []
         last_seen: list[datetime] = []
         data = self.edge_data
@@ -420,7 +420,7 @@ class _Reader:
             self.post_counts[post * len(INTERACTION_KINDS) + kind] += 1
         self.interactions += 1
 
-    def _follow(self, obj: dict[str, object], field: str, into: dict[str, datetime]) -> None:
+    def _follow(self, obj: dict[str, object], field: str, into: dict[int, datetime]) -> None:
         digest = self.digests[self._counterpart(obj, field)]
         at = checks.timestamp(checks.required(obj, "at"), "at")
         earlier = into.get(digest)

@@ -27,6 +27,11 @@ from scoring.archive import (
 from scoring.archive import source as archive_source
 from scoring.archive.source import BOM
 
+
+def key_of(mac: bytes) -> int:
+    """The stored handle key, computed here without the code under test."""
+    return int.from_bytes(mac[:8], "big", signed=True)
+
 SECRET = b"property-secret-0123456789abcdef"
 OWN = "member@home.example"
 MAX_LINE = 4096
@@ -48,18 +53,18 @@ class Expected:
 
     network: str
     lines: list[bytes] = field(default_factory=list)
-    edges: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
+    edges: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
     post_counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    engagers: dict[str, set[str]] = field(default_factory=dict)
-    followers: dict[str, datetime] = field(default_factory=dict)
-    following: dict[str, datetime] = field(default_factory=dict)
+    engagers: dict[str, set[int]] = field(default_factory=dict)
+    followers: dict[int, datetime] = field(default_factory=dict)
+    following: dict[int, datetime] = field(default_factory=dict)
     times: list[datetime] = field(default_factory=list)
     interactions: int = 0
     handles: set[str] = field(default_factory=set)  # every spelling written
 
-    def digest(self, canonical: str) -> str:
+    def digest(self, canonical: str) -> int:
         message = f"{self.network}:{canonical}".encode()
-        return hmac.new(SECRET, message, hashlib.sha256).hexdigest()
+        return key_of(hmac.new(SECRET, message, hashlib.sha256).digest())
 
 
 locals_ = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
