@@ -121,9 +121,10 @@ UNLINKED: dict[str, str] = {
     "admin.LogEntry (about you)": (
         "Admin history entries whose object is your account are deleted by erasure."
     ),
-    "scoring.RunNode": (
-        "A running scoring batch maps members to graph nodes; the rows are deleted when "
-        "the run ends, minutes later, and are not exported."
+    "scoring run files": (
+        "A scoring run keeps, in files under SCORING_RUN_DIR, the ids of the members it "
+        "scores and the trust of every account in the graph; they are deleted when the "
+        "run ends, minutes later, and are not exported."
     ),
 }
 

@@ -1,9 +1,9 @@
 """Signals, imports and scores.
 
-Non-members appear here only as ``counterpart`` hashes: hex HMAC-SHA256 of their
-normalised handle under ``settings.HANDLE_HASH_KEY`` (invariant 3). Every signal row
-belongs to one source, so disconnecting a source or withdrawing consent deletes exactly
-its rows.
+Non-members appear here only as ``counterpart`` handle keys: the first 64 bits of the
+HMAC-SHA256 of their normalised handle under ``settings.HANDLE_HASH_KEY`` (invariant 3).
+Every signal row belongs to one source, so disconnecting a source or withdrawing consent
+deletes exactly its rows.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ class Source(models.Model):
     kind = models.CharField(max_length=16, choices=SourceKind.choices)
     network = models.CharField(max_length=32)
     handle = models.CharField(max_length=320, help_text="The member's own handle, normalised.")
-    handle_hash = models.CharField(max_length=64, unique=True)
+    handle_hash = models.BigIntegerField(
+        unique=True, help_text="Handle key: the first 64 bits of the handle's keyed hash."
+    )
     verified = models.BooleanField(default=False)
     followers_count = models.PositiveBigIntegerField(default=0)
     following_count = models.PositiveBigIntegerField(default=0)
@@ -173,7 +175,7 @@ class Engagement(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="engagements")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    counterpart = models.CharField(max_length=64)
+    counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     kind = models.CharField(max_length=16)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     count = models.PositiveIntegerField()
@@ -186,7 +188,7 @@ class Engagement(models.Model):
                 fields=["source", "counterpart", "kind", "direction"], name="uniq_engagement"
             )
         ]
-        indexes = [models.Index(fields=["user"]), models.Index(fields=["counterpart"])]
+        indexes = [models.Index(fields=["user"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.direction} x{self.count}"
@@ -200,7 +202,7 @@ class FollowDirection(models.TextChoices):
 class Follow(models.Model):
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="follows")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    counterpart = models.CharField(max_length=64)
+    counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     direction = models.CharField(max_length=16, choices=FollowDirection.choices)
     at = models.DateTimeField()
 
@@ -210,7 +212,7 @@ class Follow(models.Model):
                 fields=["source", "counterpart", "direction"], name="uniq_follow"
             )
         ]
-        indexes = [models.Index(fields=["user"]), models.Index(fields=["counterpart"])]
+        indexes = [models.Index(fields=["user"])]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.at:%Y-%m-%d}"
@@ -311,23 +313,6 @@ class ScoringRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.id} ({self.status})"
-
-
-class RunNode(models.Model):
-    """The node id of every account in one run's graph: a member key or a counterpart hash.
-
-    Kept only while the run's batches need it; deleted when the run is done.
-    """
-
-    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=72)
-    node = models.PositiveIntegerField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["run", "key"], name="uniq_run_node")]
-
-    def __str__(self) -> str:
-        return f"{self.node}"
 
 
 class TopicStatus(models.TextChoices):

@@ -1,21 +1,28 @@
 """From stored signals to the model's arrays: node ids, the graph, and one batch of members.
 
-A run numbers every account once, in SQL: a member is the key ``m<user id>`` (all their
-connected handles map to it, so member-to-member edges meet), anyone else is their
-counterpart hash. The numbering is kept in ``RunNode`` while the run's batches need it.
+A run numbers every account once, in memory. Members take nodes ``0..M-1`` in user-id
+order; a counterpart whose handle key is a member's connected or imported handle *is*
+that member's node (so member-to-member edges meet); any other handle key takes a node
+after the members, in key order. The numbering (``RunNodes``) is saved in the run's
+folder beside its trust vectors, and each batch maps its rows' handle keys with a binary
+search: no per-run table and no string joins, so a batch costs the same however large
+the stored graph is.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.db import connection
 from django.utils import timezone
 
+from profiles.models import User
 from scoring.model import (
     Accounts,
     Engagements,
@@ -31,9 +38,6 @@ from scoring.models import (
     Engagement,
     Follow,
     Post,
-    RunNode,
-    ScoringRun,
-    SeedBasis,
     Source,
     Topic,
     TopicStatus,
@@ -42,61 +46,37 @@ from scoring.models import (
 KIND_IDS = {"like": int(Kind.LIKE), "reshare": int(Kind.RESHARE), "reply": int(Kind.REPLY)}
 KIND_IDS["mention"] = int(Kind.MENTION)
 FETCH = 100_000
+BLOCK_ROWS = 1 << 18  # rows per block when streaming columns
+Int64Array = npt.NDArray[np.int64]
 
 
 def _t(name: type[Any]) -> str:
     return connection.ops.quote_name(name._meta.db_table)
 
 
-def _run_param(run_id: uuid.UUID) -> Any:
-    return ScoringRun._meta.pk.get_db_prep_value(run_id, connection)  # type: ignore[union-attr]
+# --- Reading integer columns ----------------------------------------------------------
 
 
-def _member_key(user_col: str) -> str:
-    return f"('m' || {user_col})"
+def _int_columns(sql: str, params: Sequence[Any], ncols: int) -> list[Int64Array]:
+    """Run a query returning integer columns into NumPy arrays."""
+    blocks = list(_int_blocks(sql, params, ncols))
+    if not blocks:
+        return [np.empty(0, dtype=np.int64) for _ in range(ncols)]
+    return [np.concatenate([b[i] for b in blocks]) for i in range(ncols)]
 
 
-def _counterpart_key(hash_col: str, source_alias: str) -> str:
-    return f"COALESCE({_member_key(source_alias + '.user_id')}, {hash_col})"
-
-
-def run_nodes_create(*, run_id: uuid.UUID, user_table: str) -> int:
-    """Number every account in the stored graph for this run; returns the node count."""
-    src, eng, fol, node = _t(Source), _t(Engagement), _t(Follow), _t(RunNode)
-    sql = f"""
-        INSERT INTO {node} (run_id, key, node)
-        SELECT %s, k, ROW_NUMBER() OVER (ORDER BY k) - 1 FROM (
-            SELECT {_counterpart_key("x.h", "s")} AS k
-            FROM (
-                SELECT counterpart AS h FROM {eng}
-                UNION SELECT counterpart FROM {fol}
-            ) x
-            LEFT JOIN {src} s ON s.handle_hash = x.h
-            UNION SELECT {_member_key("u.id")} FROM {user_table} u
-        ) keys
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_run_param(run_id)])
-        return int(cursor.rowcount)
-
-
-def _int_columns(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray[Any, Any]]:
-    """Run a query returning integer columns into NumPy arrays, streamed in chunks.
+def _int_blocks(sql: str, params: Sequence[Any], ncols: int) -> Iterator[list[Int64Array]]:
+    """The query's integer columns as NumPy arrays, a block of rows at a time.
 
     On PostgreSQL the rows come by binary COPY straight into the arrays: millions of edges
-    never become Python objects.
+    never become Python objects, and only one block is held at a time.
     """
     if connection.vendor == "postgresql":
-        return _int_columns_copy(sql, params, ncols)
-    return _int_columns_fetch(sql, params, ncols)
+        return _int_blocks_copy(sql, params, ncols)
+    return _int_blocks_fetch(sql, params, ncols)
 
 
-def _int_columns_fetch(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray[Any, Any]]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) q", params)
-        total = int(cursor.fetchone()[0])
-    out = [np.empty(total, dtype=np.int64) for _ in range(ncols)]
-    filled = 0
+def _int_blocks_fetch(sql: str, params: Sequence[Any], ncols: int) -> Iterator[list[Int64Array]]:
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while True:
@@ -104,135 +84,270 @@ def _int_columns_fetch(sql: str, params: Sequence[Any], ncols: int) -> list[np.n
             if not rows:
                 break
             block = np.asarray(rows, dtype=np.int64).reshape(len(rows), ncols)
-            for i in range(ncols):
-                out[i][filled : filled + len(rows)] = block[:, i]
-            filled += len(rows)
-    return [col[:filled] for col in out]
+            yield [block[:, i].copy() for i in range(ncols)]
 
 
-def _int_columns_copy(sql: str, params: Sequence[Any], ncols: int) -> list[np.ndarray[Any, Any]]:
+def _int_blocks_copy(sql: str, params: Sequence[Any], ncols: int) -> Iterator[list[Int64Array]]:
     # Binary COPY: a 19-byte header, then per row an int16 field count and, per field, an
-    # int32 length and the big-endian int8; a trailing int16 of -1. Each block of whole
-    # rows is read in place and copied column by column into arrays that grow by
-    # doubling, so memory stays near the final arrays' size.
+    # int32 length and the big-endian int8; a trailing int16 of -1. Whole rows are cut
+    # from the stream in blocks and read in place, column by column.
     fields: list[tuple[str, str]] = [("n", ">i2")]
     for i in range(ncols):
         fields += [(f"len{i}", ">i4"), (f"v{i}", ">i8")]
     row = np.dtype(fields)
+    want = BLOCK_ROWS * row.itemsize
     casts = ", ".join(f"CAST(c{i} AS BIGINT)" for i in range(ncols))
     names = ", ".join(f"c{i}" for i in range(ncols))
-    out = [np.empty(1 << 16, dtype=np.int64) for _ in range(ncols)]
-    filled = 0
-    pending = b""
+    parts: list[bytes] = []
+    held = 0
     header = True
+
+    def cut(final: bool) -> Iterator[list[Int64Array]]:
+        nonlocal parts, held
+        pending = b"".join(parts)
+        whole = len(pending) // row.itemsize
+        if final:
+            rest = pending[whole * row.itemsize :]
+            if rest not in (b"", b"\xff\xff"):
+                raise ValueError(f"unexpected bytes at the end of COPY: {rest[:8]!r}")
+        if whole:
+            block = np.frombuffer(pending, dtype=row, count=whole)
+            yield [block[f"v{i}"].astype(np.int64) for i in range(ncols)]
+        parts = [pending[whole * row.itemsize :]]
+        held = len(parts[0])
+
     with connection.cursor() as cursor:
         raw = cursor.cursor
         query = raw.mogrify(sql, list(params)) if params else sql
         statement = f"COPY (SELECT {casts} FROM ({query}) q({names})) TO STDOUT (FORMAT BINARY)"
         with raw.copy(statement) as copy:
             for data in copy:
-                pending += bytes(data)
+                chunk = bytes(data)
                 if header:
-                    if len(pending) < 19:
+                    parts.append(chunk)
+                    held += len(chunk)
+                    if held < 19:
                         continue
-                    pending, header = pending[19:], False
-                whole = len(pending) // row.itemsize
-                if not whole:
+                    first = b"".join(parts)[19:]
+                    parts, held, header = [first], len(first), False
                     continue
-                block = np.frombuffer(pending, dtype=row, count=whole)
-                if filled + whole > len(out[0]):
-                    size = max(2 * len(out[0]), filled + whole)
-                    out = [np.resize(col, size) for col in out]
-                for i in range(ncols):
-                    out[i][filled : filled + whole] = block[f"v{i}"]
-                filled += whole
-                pending = pending[whole * row.itemsize :]
-    if pending not in (b"", b"\xff\xff"):
-        raise ValueError(f"unexpected bytes at the end of COPY: {pending[:8]!r}")
-    return [col[:filled].copy() for col in out]
+                parts.append(chunk)
+                held += len(chunk)
+                if held >= want:
+                    yield from cut(final=False)
+    yield from cut(final=True)
 
 
-def _edge_sql(table: str, extra: str, group: str) -> str:
-    node, src = _t(RunNode), _t(Source)
-    return f"""
-        SELECT a, b{extra} FROM (
-            SELECT
-                CASE WHEN e.direction IN ('in', 'follower') THEN c.node ELSE m.node END AS a,
-                CASE WHEN e.direction IN ('in', 'follower') THEN m.node ELSE c.node END AS b
-                {group}
-            FROM {table} e
-            JOIN {node} m ON m.run_id = %s AND m.key = {_member_key("e.user_id")}
-            LEFT JOIN {src} s ON s.handle_hash = e.counterpart
-            JOIN {node} c ON c.run_id = %s AND c.key = {_counterpart_key("e.counterpart", "s")}
-        ) edges
-        WHERE a <> b
+class _Column:
+    """A typed array that grows by doubling, for columns of unknown final length."""
+
+    def __init__(self, dtype: type[np.generic]) -> None:
+        self.data = np.empty(1 << 16, dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: npt.NDArray[Any]) -> None:
+        end = self.size + len(values)
+        if end > len(self.data):
+            self.data = np.resize(self.data, max(2 * len(self.data), end))
+        self.data[self.size : end] = values
+        self.size = end
+
+    def array(self) -> npt.NDArray[Any]:
+        return self.data[: self.size].copy()
+
+
+# --- Numbering ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunNodes:
+    """A run's numbering of accounts: members first, then other handle keys."""
+
+    members: Int64Array  # user ids, ascending; node = position
+    own_keys: Int64Array  # members' own handle keys, ascending
+    own_nodes: Int64Array  # the member node of each own key
+    keys: Int64Array  # other handle keys, ascending; node = len(members) + position
+
+    _FILES = ("members", "own_keys", "own_nodes", "keys")
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.members) + len(self.keys)
+
+    def member_nodes(self, user_ids: npt.ArrayLike) -> Int64Array:
+        """The node of each user id; -1 for users this run did not number."""
+        return _positions(self.members, np.asarray(user_ids, dtype=np.int64))
+
+    def key_nodes(self, handle_keys: npt.ArrayLike) -> Int64Array:
+        """The node of each handle key; -1 for keys seen after the run numbered its graph."""
+        k = np.asarray(handle_keys, dtype=np.int64)
+        own = _positions(self.own_keys, k)
+        other = _positions(self.keys, k)
+        nodes = np.where(other >= 0, other + len(self.members), -1)
+        hit = own >= 0
+        nodes[hit] = self.own_nodes[own[hit]]
+        return nodes
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in self._FILES:
+            np.save(directory / f"nodes_{name}.npy", getattr(self, name))
+
+    @classmethod
+    def load(cls, directory: Path) -> RunNodes:
+        arrays = {n: np.load(directory / f"nodes_{n}.npy", mmap_mode="r") for n in cls._FILES}
+        return cls(**arrays)
+
+
+def _positions(sorted_values: Int64Array, values: Int64Array) -> Int64Array:
+    """Index of each value in a sorted unique array, or -1 where it is absent."""
+    if not len(sorted_values):
+        return np.full(len(values), -1, dtype=np.int64)
+    at = np.searchsorted(sorted_values, values)
+    at[at == len(sorted_values)] = 0
+    return np.where(sorted_values[at] == values, at, -1).astype(np.int64)
+
+
+def run_nodes_create() -> RunNodes:
+    """Number every account in the stored graph: every user, then every other handle key."""
+    (members,) = _int_columns(f"SELECT id FROM {_t(User)} ORDER BY id", [], 1)
+    owner, own = _int_columns(f"SELECT user_id, handle_hash FROM {_t(Source)}", [], 2)
+    order = np.argsort(own, kind="stable")
+    own_keys = own[order]
+    own_nodes = _positions(members, owner[order])
+    found: list[Int64Array] = []
+    for table in (_t(Engagement), _t(Follow)):
+        sql = f"SELECT DISTINCT counterpart FROM {table}"
+        for (block,) in _int_blocks(sql, [], 1):
+            found.append(block)
+    keys = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    keys = keys[_positions(own_keys, keys) < 0]
+    return RunNodes(members=members, own_keys=own_keys, own_nodes=own_nodes, keys=keys)
+
+
+# --- The graph ------------------------------------------------------------------------
+
+_TOWARD_MEMBER = "CASE WHEN direction IN ('in', 'follower') THEN 1 ELSE 0 END"
+_KIND_CODE = (
+    "CASE kind "
+    + " ".join(f"WHEN '{name}' THEN {code}" for name, code in KIND_IDS.items())
+    + f" ELSE {len(KIND_IDS)} END"
+)
+
+
+def _edges(
+    nodes: RunNodes, sql: str, with_count: bool
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int64], Int64Array]:
+    """(src, dst, kind code, count) of every edge a query's rows describe, as node ids.
+
+    Rows are (user id, handle key, toward the member, kind code, count). Counterparts of
+    an unknown user or key, and an account's edges to itself, are dropped.
     """
+    src, dst = _Column(np.int32), _Column(np.int32)
+    kind, count = _Column(np.int8), _Column(np.int32)
+    for block in _int_blocks(sql, [], 5 if with_count else 3):
+        member = nodes.member_nodes(block[0])
+        other = nodes.key_nodes(block[1])
+        keep = (member >= 0) & (other >= 0) & (member != other)
+        toward = block[2][keep].astype(np.bool_)
+        m, o = member[keep], other[keep]
+        src.extend(np.where(toward, o, m))
+        dst.extend(np.where(toward, m, o))
+        if with_count:
+            kind.extend(block[3][keep])
+            count.extend(block[4][keep])
+    return src.array(), dst.array(), kind.array(), count.array()
 
 
-def graph_build(*, run_id: uuid.UUID, n_nodes: int) -> Graph:
+def _once(
+    n_members: int,
+    src: npt.NDArray[Any],
+    dst: npt.NDArray[Any],
+    group: npt.NDArray[Any],
+    count: npt.NDArray[Any] | None,
+) -> npt.NDArray[np.bool_]:
+    """Which edges to keep so that each (src, dst, group) counts once, at its largest count.
+
+    Only an edge between two members can be stored twice (once by each member's source),
+    so only those are compared.
+    """
+    keep = np.ones(len(src), dtype=np.bool_)
+    both = np.flatnonzero((src < n_members) & (dst < n_members))
+    if not len(both):
+        return keep
+    s, d, g = src[both].astype(np.int64), dst[both].astype(np.int64), group[both].astype(np.int64)
+    key = (s * n_members + d) * 8 + g
+    tie = -count[both].astype(np.int64) if count is not None else np.zeros(len(both), np.int64)
+    order = np.lexsort((tie, key))
+    sorted_key = key[order]
+    first = np.ones(len(order), dtype=np.bool_)
+    first[1:] = sorted_key[1:] != sorted_key[:-1]
+    keep[both[order[~first]]] = False
+    return keep
+
+
+def graph_build(*, nodes: RunNodes) -> Graph:
     """The follow and engagement graph of the run, each edge once (imports of two members
     can both hold the same member-to-member edge)."""
-    p = _run_param(run_id)
-    follow_sql = _edge_sql(_t(Follow), "", "") + " GROUP BY a, b"
-    follow_src, follow_dst = _int_columns(follow_sql, [p, p], 2)
-    engage_sql = _edge_sql(_t(Engagement), ", MAX(n)", ", e.kind AS kind, e.count AS n")
-    engage_sql += " GROUP BY a, b, kind"
-    engage_src, engage_dst, engage_count = _int_columns(engage_sql, [p, p], 3)
+    m = len(nodes.members)
+    fsql = f"SELECT user_id, counterpart, {_TOWARD_MEMBER} FROM {_t(Follow)}"
+    fs, fd, _, _ = _edges(nodes, fsql, with_count=False)
+    keep = _once(m, fs, fd, np.zeros(len(fs), dtype=np.int8), None)
+    fs, fd = fs[keep], fd[keep]
+    esql = (
+        f"SELECT user_id, counterpart, {_TOWARD_MEMBER}, {_KIND_CODE}, count FROM {_t(Engagement)}"
+    )
+    es, ed, ek, ec = _edges(nodes, esql, with_count=True)
+    keep = _once(m, es, ed, ek, ec)
+    es, ed, ec = es[keep], ed[keep], ec[keep]
+    del ek, keep
     return Graph.from_edges(
-        n_nodes,
-        follow_src=follow_src,
-        follow_dst=follow_dst,
-        engage_src=engage_src,
-        engage_dst=engage_dst,
-        engage_count=engage_count,
+        nodes.n_nodes,
+        follow_src=fs,
+        follow_dst=fd,
+        engage_src=es,
+        engage_dst=ed,
+        engage_count=ec,
     )
 
 
-def seeds_choose(*, run_id: uuid.UUID, now: int) -> tuple[np.ndarray[Any, Any], str]:
+def seeds_choose(*, nodes: RunNodes, now: int) -> tuple[Int64Array, str]:
     """Trust seeds and their basis: members with verified sources connected long enough;
     before anyone qualifies, members with verified sources; before any, every member
     with a source (the cold start, said plainly on the dashboard)."""
-    node, src = _t(RunNode), _t(Source)
+    from scoring.models import SeedBasis
+
     sql = f"""
-        SELECT m.node, CASE WHEN s.verified THEN 1 ELSE 0 END, {_epoch("s.created_at")}
-        FROM {src} s JOIN {node} m ON m.run_id = %s AND m.key = {_member_key("s.user_id")}
+        SELECT user_id, CASE WHEN verified THEN 1 ELSE 0 END, {_epoch("created_at")}
+        FROM {_t(Source)}
     """
-    nodes, verified_int, since = _int_columns(sql, [_run_param(run_id)], 3)
-    verified = verified_int.astype(np.bool_)
-    seeds = select_seeds(node=nodes, verified=verified, verified_since=since, now=now)
+    users, verified_int, since = _int_columns(sql, [], 3)
+    member = nodes.member_nodes(users)
+    known = member >= 0
+    member, verified, since = member[known], verified_int[known].astype(np.bool_), since[known]
+    seeds = select_seeds(node=member, verified=verified, verified_since=since, now=now)
     if len(seeds):
         return seeds, SeedBasis.VERIFIED_AGED
     if verified.any():
-        return np.unique(nodes[verified]), SeedBasis.VERIFIED
-    return np.unique(nodes), SeedBasis.MEMBERS
+        return np.unique(member[verified]), SeedBasis.VERIFIED
+    return np.unique(member), SeedBasis.MEMBERS
 
 
-def _member_nodes(run_id: uuid.UUID, user_ids: Sequence[int]) -> dict[int, int]:
-    keys = {f"m{uid}": uid for uid in user_ids}
-    found = RunNode.objects.filter(run_id=run_id, key__in=list(keys)).values_list("key", "node")
-    return {keys[k]: n for k, n in found}
+# --- One batch ------------------------------------------------------------------------
 
 
-def _rows_with_nodes(
-    run_id: uuid.UUID, table: str, columns: str, direction: str, user_ids: Sequence[int]
+def _batch_rows(
+    table: str, columns: str, direction: str, user_ids: Sequence[int]
 ) -> list[tuple[Any, ...]]:
-    """(user id, counterpart node, *columns) for a batch, resolved to node ids in SQL.
-
-    Counterparts that appeared after the run numbered its nodes drop out of the join.
-    """
-    node, src = _t(RunNode), _t(Source)
+    """(user id, handle key, *columns) of a batch's rows in one direction."""
     marks = ", ".join(["%s"] * len(user_ids))
     sql = f"""
-        SELECT e.user_id, c.node, {columns}
-        FROM {table} e
-        LEFT JOIN {src} s ON s.handle_hash = e.counterpart
-        JOIN {node} c ON c.run_id = %s AND c.key = {_counterpart_key("e.counterpart", "s")}
-        WHERE e.direction = %s AND e.user_id IN ({marks})
+        SELECT user_id, counterpart, {columns} FROM {table}
+        WHERE direction = %s AND user_id IN ({marks})
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_run_param(run_id), direction, *user_ids])
-        rows = cursor.fetchall()
-    return rows
+        cursor.execute(sql, [direction, *user_ids])
+        return cursor.fetchall()
 
 
 def _epoch(column: str) -> str:
@@ -246,17 +361,18 @@ def _ts(value: datetime | None, default: int) -> int:
     return to_unix(value) if value is not None else default
 
 
-def member_batch_load(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> MemberBatch:
+def member_batch_load(*, nodes: RunNodes, user_ids: Sequence[int]) -> MemberBatch:
     """Everything the model needs about a batch of members, row i for user_ids[i].
 
     Counterparts that appeared after the run numbered its nodes are left out of this run.
     """
     now = to_unix(timezone.now())
     row_of = {uid: i for i, uid in enumerate(user_ids)}
-    member_nodes = _member_nodes(run_id, user_ids)
-    missing = [uid for uid in user_ids if uid not in member_nodes]
-    if missing:
-        raise LookupError(f"members {missing[:5]} are not numbered in run {run_id}")
+    numbered = nodes.member_nodes(user_ids)
+    if (numbered < 0).any():
+        missing = [uid for uid, n in zip(user_ids, numbered, strict=True) if n < 0]
+        raise LookupError(f"members {missing[:5]} are not numbered in this run")
+    member_nodes = dict(zip(user_ids, numbered.tolist(), strict=True))
 
     sources: dict[int, list[Source]] = {uid: [] for uid in user_ids}
     for s in Source.objects.filter(user_id__in=user_ids):
@@ -267,11 +383,12 @@ def member_batch_load(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> MemberBa
         )
     )
     ep = _epoch
-    engagements = _rows_with_nodes(
-        run_id, _t(Engagement), f"e.kind, e.count, {ep('e.first_at')}, {ep('e.last_at')}", "in",
-        user_ids,
+    engagements = _with_nodes(
+        nodes,
+        _batch_rows(_t(Engagement), f"kind, count, {ep('first_at')}, {ep('last_at')}", "in",
+                    user_ids),
     )  # fmt: skip
-    followers = _rows_with_nodes(run_id, _t(Follow), ep("e.at"), "follower", user_ids)
+    followers = _with_nodes(nodes, _batch_rows(_t(Follow), ep("at"), "follower", user_ids))
     first_post: dict[int, int] = {}
     for uid, at, *_ in posts:
         first_post[uid] = min(first_post.get(uid, now), to_unix(at))
@@ -328,3 +445,9 @@ def member_batch_load(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> MemberBa
         held_topics=held,
         blocked_topics=blocked,
     )
+
+
+def _with_nodes(nodes: RunNodes, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows with their handle key replaced by its node; keys the run never saw drop out."""
+    found = nodes.key_nodes([row[1] for row in rows]).tolist()
+    return [(row[0], node, *row[2:]) for row, node in zip(rows, found, strict=True) if node >= 0]

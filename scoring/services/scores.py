@@ -1,7 +1,7 @@
 """Scoring: who is due, runs and batches, and writing under the consent lock (invariant 2).
 
 A run: the dispatcher claims due members and creates a ``ScoringRun``; ``run_prepare``
-numbers the graph's accounts and computes trust once, saving it for the run; then one
+numbers the graph's accounts and computes trust once, saving both in the run's folder; then one
 task per batch of members (partitioned by member id) loads their signals, calls the pure
 model and writes the batch in one transaction that locks the members' rows and re-checks
 their consent. Every step is idempotent, so a redelivered message changes nothing.
@@ -33,7 +33,6 @@ from scoring.models import (
     GamingFlag,
     ImportJob,
     ImportStatus,
-    RunNode,
     RunStatus,
     Score,
     ScoreSnapshot,
@@ -138,7 +137,6 @@ def run_prepare(
             ScoringState.objects.filter(claimed_run=run_id).update(
                 claimed_run=None, claimed_at=None
             )
-            RunNode.objects.filter(run_id=run_id).delete()
             shutil.rmtree(run_dir(run_id), ignore_errors=True)
             raise
     ids = list(
@@ -158,19 +156,21 @@ def run_prepare(
 def _run_trust(run_id: uuid.UUID) -> None:
     """Number the graph, compute trust once and save it for the run's batches."""
     started = time.perf_counter()
-    with transaction.atomic():
-        RunNode.objects.filter(run_id=run_id).delete()
-        n_nodes = graph.run_nodes_create(run_id=run_id, user_table=User._meta.db_table)
-    g = graph.graph_build(run_id=run_id, n_nodes=n_nodes)
-    seeds, basis = graph.seeds_choose(run_id=run_id, now=int(timezone.now().timestamp()))
+    nodes = graph.run_nodes_create()
+    n_nodes = nodes.n_nodes
+    g = graph.graph_build(nodes=nodes)
+    seeds, basis = graph.seeds_choose(nodes=nodes, now=int(timezone.now().timestamp()))
     if len(seeds) == 0:  # nobody has a source: nothing to score against
         seeds = np.arange(min(n_nodes, 1), dtype=np.int64)
     ctx = compute_trust(g, seeds)
+    n_edges = int(g.engage.nnz + g.transition_t.nnz)
+    del g
     ctx.save(run_dir(run_id))
+    nodes.save(run_dir(run_id))
     ScoringRun.objects.filter(pk=run_id, status=RunStatus.PREPARING).update(
         status=RunStatus.SCORING,
         nodes=n_nodes,
-        edges=int(g.engage.nnz + g.transition_t.nnz),
+        edges=n_edges,
         seeds=len(seeds),
         seed_basis=basis,
         trust_iterations=ctx.iterations,
@@ -209,7 +209,8 @@ def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
     written = 0
     if ids:
         ctx = TrustContext.load(run_dir(run_id))
-        batch = graph.member_batch_load(run_id=run_id, user_ids=ids)
+        nodes = graph.RunNodes.load(run_dir(run_id))
+        batch = graph.member_batch_load(nodes=nodes, user_ids=ids)
         deny = set(DeniedTopic.objects.values_list("label", flat=True))
         results = score_batch(batch, ctx, now=int(timezone.now().timestamp()), deny_topics=deny)
         written = scores_write(run_id=run_id, results=dict(zip(ids, results, strict=True)))
@@ -246,7 +247,6 @@ def run_finish(*, run_id: uuid.UUID) -> None:
     ScoringRun.objects.filter(pk=run_id).exclude(status=RunStatus.DONE).update(
         status=RunStatus.DONE, finished_at=timezone.now()
     )
-    RunNode.objects.filter(run_id=run_id).delete()
     shutil.rmtree(run_dir(run_id), ignore_errors=True)
 
 
@@ -352,7 +352,6 @@ def scoring_data_delete(*, user_id: int) -> None:
     for source in Source.objects.filter(user_id=user_id):
         source_delete(source)
     ScoringState.objects.filter(user_id=user_id).delete()
-    RunNode.objects.filter(key=f"m{user_id}").delete()  # an in-flight run's map of them
     pending = ImportJob.objects.filter(user_id=user_id).exclude(
         status__in=[ImportStatus.DONE, ImportStatus.FAILED]
     )

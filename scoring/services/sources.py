@@ -515,7 +515,7 @@ def source_sync_apply(
     return True
 
 
-def _take_new_handle(source: Source, handle_hash: str, member: User) -> bool:
+def _take_new_handle(source: Source, handle_hash: int, member: User) -> bool:
     """The account was renamed on the provider: follow it, unless the new name is claimed."""
     other = (
         Source.objects.select_for_update().filter(handle_hash=handle_hash).exclude(pk=source.pk)
@@ -563,7 +563,7 @@ def _upsert_posts(source: Source, posts: list[PostAgg]) -> None:
 
 
 def _add_edges(source: Source, edges: list[EdgeAgg]) -> None:
-    existing: dict[tuple[str, str, str], Engagement] = {}
+    existing: dict[tuple[int, str, str], Engagement] = {}
     counterparts = sorted({e.counterpart for e in edges})
     for chunk in _chunks(counterparts):
         for stored in Engagement.objects.filter(source=source, counterpart__in=chunk):

@@ -95,7 +95,11 @@ def test_after_an_import_no_table_holds_a_counterpart_handle_in_clear(alice: Use
     needles = {normalise_handle(h) for h in COUNTERPARTS} | set(COUNTERPARTS)
     needles |= {n.split("@")[0] for n in needles if n.split("@")[0]}
     columns = _text_columns()
-    assert ("scoring_engagement", "counterpart") in columns
+    # Counterparts are handle keys: integer columns, which cannot hold a handle at all.
+    for model in (Engagement, Follow, Source):
+        field = model._meta.get_field("handle_hash" if model is Source else "counterpart")
+        assert field.get_internal_type() == "BigIntegerField"
+    assert ("scoring_source", "handle") in columns  # the member's own handle, theirs to see
     with connection.cursor() as cursor:
         for table, column in columns:
             cursor.execute(f'SELECT "{column}" FROM "{table}"')  # noqa: S608 - names from the ORM

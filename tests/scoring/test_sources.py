@@ -93,7 +93,7 @@ def mastodon_source(alice: User) -> Source:
     )  # fmt: skip
 
 
-def hashed(network: str, handle: str) -> str:
+def hashed(network: str, handle: str) -> int:
     return make_hasher(settings.HANDLE_HASH_KEY, network)(handle)
 
 

@@ -116,7 +116,7 @@ class Command(BaseCommand):
     def _wipe(self) -> None:
         with connection.cursor() as cursor:
             for table in (
-                "scoring_runnode", "scoring_scoringrun", "scoring_gamingflag", "scoring_topic",
+                "scoring_scoringrun", "scoring_gamingflag", "scoring_topic",
                 "scoring_scoresnapshot", "scoring_score", "scoring_scoringstate",
                 "scoring_engagement", "scoring_follow", "scoring_post",
                 "scoring_importedcontent", "scoring_importjob", "scoring_source",
@@ -129,8 +129,8 @@ class Command(BaseCommand):
     def _reset(self) -> None:
         """Every member due again, with no scores: the state right after a load."""
         with connection.cursor() as cursor:
-            for table in ("scoring_runnode", "scoring_scoringrun", "scoring_gamingflag",
-                          "scoring_topic", "scoring_scoresnapshot", "scoring_score"):  # fmt: skip
+            for table in ("scoring_scoringrun", "scoring_gamingflag", "scoring_topic",
+                          "scoring_scoresnapshot", "scoring_score"):  # fmt: skip
                 cursor.execute(f"TRUNCATE {table} CASCADE")
             cursor.execute(
                 "UPDATE scoring_scoringstate SET next_score_due = now(), claimed_run = NULL, "
@@ -220,7 +220,7 @@ class Command(BaseCommand):
                                    p=[0.6, 0.2, 0.15, 0.05])  # fmt: skip
                 counts = rng.integers(1, 6, total)
                 ats = base - rng.integers(0, 80 * day, total)
-                seen: set[tuple[int, str, str]] = set()
+                seen: set[tuple[int, int, str]] = set()
                 eng_rows = []
                 for j in range(total):
                     who = member_hash[int(other[j])] if is_member[j] else cp_hash[int(pick[j])]
@@ -377,11 +377,12 @@ class Command(BaseCommand):
         ScoringState.objects.filter(user_id__in=ids).update(claimed_run=run.pk)
         run_prepare(run_id=run.pk, enqueue=False)
         ctx = TrustContext.load(run_dir(run.pk))
+        nodes = graph.RunNodes.load(run_dir(run.pk))
         t0 = time.perf_counter()
         for uid in ids:
             if not has_active_consent(user_id=uid, purpose=Purpose.SCORING):
                 continue
-            batch = graph.member_batch_load(run_id=run.pk, user_ids=[uid])
+            batch = graph.member_batch_load(nodes=nodes, user_ids=[uid])
             (result,) = score_batch(batch, ctx, now=int(time.time()))
             with transaction.atomic():
                 User.objects.select_for_update().get(pk=uid)
@@ -402,18 +403,13 @@ class Command(BaseCommand):
     # --- trust --------------------------------------------------------------------------
 
     def _trust(self) -> dict[str, float]:
-        from profiles.models import User
         from scoring.model import propagate_trust
-        from scoring.models import ScoringRun
         from scoring.services import graph
-        from scoring.services.scores import run_finish
 
-        run = ScoringRun.objects.create(model_version="trust-bench")
-        with transaction.atomic():
-            n_nodes = graph.run_nodes_create(run_id=run.pk, user_table=User._meta.db_table)
-        g = graph.graph_build(run_id=run.pk, n_nodes=n_nodes)
-        seeds, _ = graph.seeds_choose(run_id=run.pk, now=int(time.time()))
-        run_finish(run_id=run.pk)
+        nodes = graph.run_nodes_create()
+        n_nodes = nodes.n_nodes
+        g = graph.graph_build(nodes=nodes)
+        seeds, _ = graph.seeds_choose(nodes=nodes, now=int(time.time()))
         t0 = time.perf_counter()
         result = propagate_trust(g, seeds)
         ours = time.perf_counter() - t0
