@@ -47,3 +47,47 @@ def test_disconnecting_the_last_source_drops_the_score_it_was_built_on(alice: Us
     score_members_now(user_ids=[alice.pk])
     assert not Score.objects.filter(user=alice).exists()
     assert ScoreSnapshot.objects.filter(user=alice).exists()  # the history stays
+
+
+def test_a_run_numbers_members_first_and_a_members_handle_is_their_node(
+    alice: User, bob: User
+) -> None:
+    from django.utils import timezone
+
+    from scoring.models import Engagement, Follow, Source
+
+    now = timezone.now()
+    mine = Source.objects.create(
+        user=alice, kind="archive", network="mastodon", handle="alice@a.example", handle_hash=101
+    )
+    theirs = Source.objects.create(
+        user=bob, kind="archive", network="mastodon", handle="bob@b.example", handle_hash=-202
+    )
+    times = {"first_at": now, "last_at": now}
+    # Bob's likes of Alice's posts, told twice: by her archive (3) and by his (5).
+    Engagement.objects.create(source=mine, user=alice, counterpart=-202, kind="like",
+                              direction="in", count=3, **times)  # fmt: skip
+    Engagement.objects.create(source=theirs, user=bob, counterpart=101, kind="like",
+                              direction="out", count=5, **times)  # fmt: skip
+    Engagement.objects.create(source=mine, user=alice, counterpart=999, kind="reply",
+                              direction="in", count=2, **times)  # fmt: skip
+    Follow.objects.create(source=mine, user=alice, counterpart=-202, direction="follower", at=now)
+    Follow.objects.create(source=theirs, user=bob, counterpart=101, direction="following", at=now)
+
+    nodes = graph.run_nodes_create()
+    users = sorted(User.objects.values_list("pk", flat=True))
+    assert nodes.members.tolist() == users
+    a, b = nodes.member_nodes([alice.pk, bob.pk]).tolist()
+    assert (a, b) == (users.index(alice.pk), users.index(bob.pk))
+    # Members' own keys are their nodes; another key comes after the members; an unknown
+    # key (seen after numbering) has none.
+    assert nodes.key_nodes([101, -202, 999, 12345]).tolist() == [a, b, len(users), -1]
+    assert nodes.n_nodes == len(users) + 1
+
+    g = graph.graph_build(nodes=nodes)
+    engage = g.engage.toarray()
+    assert engage[b, a] == 5  # one edge, at the larger count, not 3 + 5
+    assert engage[len(users), a] == 2
+    assert np.count_nonzero(engage) == 2
+    # The follow, told by both, is one endorsement of Alice by Bob.
+    assert g.transition_t.nnz == 2
