@@ -174,7 +174,11 @@ class Engagement(models.Model):
     """Engagement between the member and one counterpart, by kind and direction."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="engagements")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The source's member, copied for per-member reads. Integrity comes from `source`, so
+    # no database constraint checks it again on each of the millions of rows written.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     kind = models.CharField(max_length=16)
     direction = models.CharField(max_length=3, choices=Direction.choices)
@@ -201,7 +205,11 @@ class FollowDirection(models.TextChoices):
 
 class Follow(models.Model):
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="follows")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The source's member, copied for per-member reads. Integrity comes from `source`, so
+    # no database constraint checks it again on each of the millions of rows written.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     direction = models.CharField(max_length=16, choices=FollowDirection.choices)
     at = models.DateTimeField()

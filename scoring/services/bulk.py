@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 from django.db import connection, models
 
@@ -138,3 +140,64 @@ def bulk_insert_table(
     json_at = {i for i, f in enumerate(columns) if isinstance(f, models.JSONField)}
     names = ", ".join(connection.ops.quote_name(str(getattr(f, "column", ""))) for f in columns)
     _copy_text(f"COPY {table} ({names}) FROM STDIN", rows, json_at)
+
+
+# --- Binary COPY of fixed-width columns -------------------------------------------------
+
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 UTC, PostgreSQL's zero, in Unix µs
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_WIDTHS = {"int8": ">i8", "int4": ">i4", "timestamptz": ">i8"}
+
+
+def copy_columns(
+    model: type[models.Model],
+    columns: Sequence[tuple[str, str, Any]],
+    n_rows: int,
+) -> int:
+    """COPY ``n_rows`` rows given as columns, in PostgreSQL's binary format; returns n_rows.
+
+    Each column is ``(field name, kind, values)``: kind ``int8``/``int4`` takes integers,
+    ``timestamptz`` takes Unix microseconds, both as a NumPy array or one value for every
+    row; kind ``text`` takes one str for every row (group rows by their text values to
+    use it). No Python object per row: the rows are laid out by NumPy in one buffer.
+    """
+    if n_rows == 0:
+        return 0
+    fields: list[tuple[str, Any]] = [("n", ">i2")]
+    fills: list[tuple[str, Any]] = []
+    for i, (_, kind, values) in enumerate(columns):
+        if kind == "text":
+            data = str(values).encode()
+            fields += [(f"l{i}", ">i4"), (f"v{i}", f"S{len(data)}" if data else "V0")]
+            fills.append((f"l{i}", len(data)))
+            if data:
+                fills.append((f"v{i}", data))
+            continue
+        fields += [(f"l{i}", ">i4"), (f"v{i}", _WIDTHS[kind])]
+        fills.append((f"l{i}", 4 if kind == "int4" else 8))
+        if kind == "timestamptz":
+            values = np.asarray(values, dtype=np.int64) - _PG_EPOCH_US
+        fills.append((f"v{i}", values))
+    rows = np.empty(n_rows, dtype=np.dtype(fields))
+    rows["n"] = len(columns)
+    for name, values in fills:
+        rows[name] = values
+    meta = model._meta
+    q = connection.ops.quote_name
+    names = ", ".join(q(str(getattr(meta.get_field(f), "column", f))) for f, _, _ in columns)
+    statement = f"COPY {q(meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        copy.write(_BINARY_HEADER)
+        view = rows.view(np.uint8).data
+        step = 1 << 22
+        for start in range(0, len(view), step):
+            copy.write(view[start : start + step])
+        copy.write(b"\xff\xff")
+    return n_rows
+
+
+def unix_us(values: Iterable[datetime]) -> npt.NDArray[np.int64]:
+    """Aware datetimes as Unix microseconds, exactly."""
+    return np.fromiter(((v - _UNIX) // _MICROSECOND for v in values), dtype=np.int64)
