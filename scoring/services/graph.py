@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import psycopg
 from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
 from profiles.models import User
@@ -57,85 +59,60 @@ def _t(name: type[Any]) -> str:
 # --- Reading integer columns ----------------------------------------------------------
 
 
-def _int_columns(sql: str, params: Sequence[Any], ncols: int) -> list[Int64Array]:
-    """Run a query returning integer columns into NumPy arrays."""
-    blocks = list(_int_blocks(sql, params, ncols))
+def _columns(model: type[Model], exprs: Sequence[str]) -> list[Int64Array]:
+    """Integer SQL expressions over every row of a table, as NumPy arrays."""
+    blocks = list(_blocks(model, exprs))
     if not blocks:
-        return [np.empty(0, dtype=np.int64) for _ in range(ncols)]
-    return [np.concatenate([b[i] for b in blocks]) for i in range(ncols)]
+        return [np.empty(0, dtype=np.int64) for _ in exprs]
+    return [np.concatenate([b[i] for b in blocks]) for i in range(len(exprs))]
 
 
-def _int_blocks(sql: str, params: Sequence[Any], ncols: int) -> Iterator[list[Int64Array]]:
-    """The query's integer columns as NumPy arrays, a block of rows at a time.
+def _blocks(model: type[Model], exprs: Sequence[str]) -> Iterator[list[Int64Array]]:
+    """Integer SQL expressions over every row of a table, a block of rows at a time, in no
+    particular order. Only one block is held at a time.
 
-    On PostgreSQL the rows come by binary COPY straight into the arrays: millions of edges
-    never become Python objects, and only one block is held at a time.
+    Each block is its own statement, as each table is: rows written while a run reads may
+    or may not be seen, and handle keys the run did not number are left out of it.
     """
     if connection.vendor == "postgresql":
-        return _int_blocks_copy(sql, params, ncols)
-    return _int_blocks_fetch(sql, params, ncols)
+        return _blocks_packed(model, exprs)
+    return _blocks_fetch(model, exprs)
 
 
-def _int_blocks_fetch(sql: str, params: Sequence[Any], ncols: int) -> Iterator[list[Int64Array]]:
+def _blocks_fetch(model: type[Model], exprs: Sequence[str]) -> Iterator[list[Int64Array]]:
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"SELECT {', '.join(exprs)} FROM {_t(model)}", [])
         while True:
             rows = cursor.fetchmany(FETCH)
             if not rows:
                 break
-            block = np.asarray(rows, dtype=np.int64).reshape(len(rows), ncols)
-            yield [block[:, i].copy() for i in range(ncols)]
+            block = np.asarray(rows, dtype=np.int64).reshape(len(rows), len(exprs))
+            yield [block[:, i].copy() for i in range(len(exprs))]
 
 
-def _int_blocks_copy(sql: str, params: Sequence[Any], ncols: int) -> Iterator[list[Int64Array]]:
-    # Binary COPY: a 19-byte header, then per row an int16 field count and, per field, an
-    # int32 length and the big-endian int8; a trailing int16 of -1. Whole rows are cut
-    # from the stream in blocks and read in place, column by column.
-    fields: list[tuple[str, str]] = [("n", ">i2")]
-    for i in range(ncols):
-        fields += [(f"len{i}", ">i4"), (f"v{i}", ">i8")]
-    row = np.dtype(fields)
-    want = BLOCK_ROWS * row.itemsize
-    casts = ", ".join(f"CAST(c{i} AS BIGINT)" for i in range(ncols))
-    names = ", ".join(f"c{i}" for i in range(ncols))
-    parts: list[bytes] = []
-    held = 0
-    header = True
-
-    def cut(final: bool) -> Iterator[list[Int64Array]]:
-        nonlocal parts, held
-        pending = b"".join(parts)
-        whole = len(pending) // row.itemsize
-        if final:
-            rest = pending[whole * row.itemsize :]
-            if rest not in (b"", b"\xff\xff"):
-                raise ValueError(f"unexpected bytes at the end of COPY: {rest[:8]!r}")
-        if whole:
-            block = np.frombuffer(pending, dtype=row, count=whole)
-            yield [block[f"v{i}"].astype(np.int64) for i in range(ncols)]
-        parts = [pending[whole * row.itemsize :]]
-        held = len(parts[0])
-
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        query = raw.mogrify(sql, list(params)) if params else sql
-        statement = f"COPY (SELECT {casts} FROM ({query}) q({names})) TO STDOUT (FORMAT BINARY)"
-        with raw.copy(statement) as copy:
-            for data in copy:
-                chunk = bytes(data)
-                if header:
-                    parts.append(chunk)
-                    held += len(chunk)
-                    if held < 19:
-                        continue
-                    first = b"".join(parts)[19:]
-                    parts, held, header = [first], len(first), False
-                    continue
-                parts.append(chunk)
-                held += len(chunk)
-                if held >= want:
-                    yield from cut(final=False)
-    yield from cut(final=True)
+def _blocks_packed(model: type[Model], exprs: Sequence[str]) -> Iterator[list[Int64Array]]:
+    """PostgreSQL: the server packs each block's rows (a range of primary keys) into one
+    bytea of big-endian int8 values, which NumPy reads in place. No message and no Python
+    object per row: with COPY, each row is a protocol message of its own, and handling
+    millions of them in Python cost more than the query."""
+    table = _t(model)
+    packed = " || ".join(f"int8send(CAST({e} AS BIGINT))" for e in exprs)
+    row = np.dtype([(f"v{i}", ">i8") for i in range(len(exprs))])
+    connection.ensure_connection()
+    # Django's cursors bind parameters client-side, which rules out binary results.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {table}")
+        low, high = cursor.fetchone() or (None, None)
+        if low is None or high is None:
+            return
+        sql = f"SELECT string_agg({packed}, ''::bytea) FROM {table} WHERE id >= %s AND id < %s"
+        for start in range(int(low), int(high) + 1, BLOCK_ROWS):
+            cursor.execute(sql, [start, start + BLOCK_ROWS], binary=True)
+            found = cursor.fetchone()
+            if found is None or not found[0]:
+                continue
+            block = np.frombuffer(found[0], dtype=row)
+            yield [block[f"v{i}"].astype(np.int64) for i in range(len(exprs))]
 
 
 class _Column:
@@ -210,17 +187,25 @@ def _positions(sorted_values: Int64Array, values: Int64Array) -> Int64Array:
 
 def run_nodes_create() -> RunNodes:
     """Number every account in the stored graph: every user, then every other handle key."""
-    (members,) = _int_columns(f"SELECT id FROM {_t(User)} ORDER BY id", [], 1)
-    owner, own = _int_columns(f"SELECT user_id, handle_hash FROM {_t(Source)}", [], 2)
+    (members,) = _columns(User, ["id"])
+    members.sort()
+    owner, own = _columns(Source, ["user_id", "handle_hash"])
     order = np.argsort(own, kind="stable")
     own_keys = own[order]
     own_nodes = _positions(members, owner[order])
-    found: list[Int64Array] = []
-    for table in (_t(Engagement), _t(Follow)):
-        sql = f"SELECT DISTINCT counterpart FROM {table}"
-        for (block,) in _int_blocks(sql, [], 1):
-            found.append(block)
-    keys = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    # Distinct keys in NumPy, a block at a time: the database's estimate of how many
+    # distinct keys there are is far off at this size, and its plan suffers for it.
+    keys = np.empty(0, dtype=np.int64)
+    pending: list[Int64Array] = []
+    held = 0
+    for model in (Engagement, Follow):
+        for (block,) in _blocks(model, ["counterpart"]):
+            pending.append(np.unique(block))
+            held += len(pending[-1])
+            if held > 4 * len(keys) + BLOCK_ROWS:
+                keys = np.unique(np.concatenate([keys, *pending]))
+                pending, held = [], 0
+    keys = np.unique(np.concatenate([keys, *pending]))
     keys = keys[_positions(own_keys, keys) < 0]
     return RunNodes(members=members, own_keys=own_keys, own_nodes=own_nodes, keys=keys)
 
@@ -236,16 +221,18 @@ _KIND_CODE = (
 
 
 def _edges(
-    nodes: RunNodes, sql: str, with_count: bool
+    nodes: RunNodes, model: type[Model], with_count: bool
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int64], Int64Array]:
     """(src, dst, kind code, count) of every edge a query's rows describe, as node ids.
 
-    Rows are (user id, handle key, toward the member, kind code, count). Counterparts of
-    an unknown user or key, and an account's edges to itself, are dropped.
+    Counterparts of an unknown user or key, and an account's edges to itself, are dropped.
     """
+    exprs = ["user_id", "counterpart", _TOWARD_MEMBER]
+    if with_count:
+        exprs += [_KIND_CODE, "count"]
     src, dst = _Column(np.int32), _Column(np.int32)
     kind, count = _Column(np.int8), _Column(np.int32)
-    for block in _int_blocks(sql, [], 5 if with_count else 3):
+    for block in _blocks(model, exprs):
         member = nodes.member_nodes(block[0])
         other = nodes.key_nodes(block[1])
         keep = (member >= 0) & (other >= 0) & (member != other)
@@ -290,14 +277,10 @@ def graph_build(*, nodes: RunNodes) -> Graph:
     """The follow and engagement graph of the run, each edge once (imports of two members
     can both hold the same member-to-member edge)."""
     m = len(nodes.members)
-    fsql = f"SELECT user_id, counterpart, {_TOWARD_MEMBER} FROM {_t(Follow)}"
-    fs, fd, _, _ = _edges(nodes, fsql, with_count=False)
+    fs, fd, _, _ = _edges(nodes, Follow, with_count=False)
     keep = _once(m, fs, fd, np.zeros(len(fs), dtype=np.int8), None)
     fs, fd = fs[keep], fd[keep]
-    esql = (
-        f"SELECT user_id, counterpart, {_TOWARD_MEMBER}, {_KIND_CODE}, count FROM {_t(Engagement)}"
-    )
-    es, ed, ek, ec = _edges(nodes, esql, with_count=True)
+    es, ed, ek, ec = _edges(nodes, Engagement, with_count=True)
     keep = _once(m, es, ed, ek, ec)
     es, ed, ec = es[keep], ed[keep], ec[keep]
     del ek, keep
@@ -317,11 +300,8 @@ def seeds_choose(*, nodes: RunNodes, now: int) -> tuple[Int64Array, str]:
     with a source (the cold start, said plainly on the dashboard)."""
     from scoring.models import SeedBasis
 
-    sql = f"""
-        SELECT user_id, CASE WHEN verified THEN 1 ELSE 0 END, {_epoch("created_at")}
-        FROM {_t(Source)}
-    """
-    users, verified_int, since = _int_columns(sql, [], 3)
+    exprs = ["user_id", "CASE WHEN verified THEN 1 ELSE 0 END", _epoch("created_at")]
+    users, verified_int, since = _columns(Source, exprs)
     member = nodes.member_nodes(users)
     known = member >= 0
     member, verified, since = member[known], verified_int[known].astype(np.bool_), since[known]
