@@ -279,19 +279,15 @@ def graph_build(*, nodes: RunNodes) -> Graph:
     m = len(nodes.members)
     fs, fd, _, _ = _edges(nodes, Follow, with_count=False)
     keep = _once(m, fs, fd, np.zeros(len(fs), dtype=np.int8), None)
-    fs, fd = fs[keep], fd[keep]
+    edges: list[npt.ArrayLike] = [fs[keep], fd[keep]]
+    del fs, fd, keep
     es, ed, ek, ec = _edges(nodes, Engagement, with_count=True)
     keep = _once(m, es, ed, ek, ec)
-    es, ed, ec = es[keep], ed[keep], ec[keep]
-    del ek, keep
-    return Graph.from_edges(
-        nodes.n_nodes,
-        follow_src=fs,
-        follow_dst=fd,
-        engage_src=es,
-        engage_dst=ed,
-        engage_count=ec,
-    )
+    del ek
+    edges += [es[keep], ed[keep], ec[keep]]
+    del es, ed, ec, keep
+    # The list is the arrays' only holder: the model lets each go once it is used.
+    return Graph.from_edge_list(nodes.n_nodes, edges)
 
 
 def seeds_choose(*, nodes: RunNodes, now: int) -> tuple[Int64Array, str]:
