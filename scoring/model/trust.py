@@ -14,6 +14,7 @@ scoring run; batches then read the resulting vectors (``TrustContext``).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -68,17 +69,32 @@ class Graph:
     ) -> Graph:
         """`from_edges`, taking ``[follow_src, follow_dst, engage_src, engage_dst,
         engage_count]`` in a list that it empties: each array is let go as soon as it
-        has been used, so a caller that keeps no other reference to them needs about
-        half the memory at the peak (a million members' graph is hundreds of MB)."""
-        p = params or Params()
+        has been used, so a caller that keeps no other reference to them needs far less
+        memory at the peak (a million members' graph is hundreds of MB)."""
         if len(edges) != 5:
             raise ValueError("Graph: expected five edge arrays")
-        fs, fd, es, ed = (np.asarray(a, dtype=np.int32) for a in edges[:4])
-        ec = np.asarray(edges[4], dtype=np.float32)
+        follows = edges[:2]
+        del edges[:2]
+        by_following = following_weights(n_nodes, follows, params=params)
+        return cls.from_engagements(n_nodes, by_following, edges, params=params)
+
+    @classmethod
+    def from_engagements(
+        cls,
+        n_nodes: int,
+        by_following: sp.csr_array,
+        edges: list[npt.ArrayLike],
+        *,
+        params: Params | None = None,
+    ) -> Graph:
+        """The graph from `following_weights` and ``[engage_src, engage_dst,
+        engage_count]`` in a list that it empties (see `from_edge_list`)."""
+        p = params or Params()
+        if len(edges) != 3:
+            raise ValueError("Graph: expected three engagement arrays")
+        es, ed = (_node_ids(a, n_nodes, "engage") for a in edges[:2])
+        ec = np.asarray(edges[2], dtype=np.float32)
         edges.clear()
-        for name, a in (("follow", fs), ("follow", fd), ("engage", es), ("engage", ed)):
-            if len(a) and (a.min() < 0 or a.max() >= n_nodes):
-                raise ValueError(f"Graph: {name} node id out of range 0..{n_nodes - 1}")
 
         engage = _csr(es, ed, ec, n_nodes)
         engage.sum_duplicates()
@@ -91,9 +107,6 @@ class Graph:
         del ec
         by_engaging = _csr(ed, es, ew, n_nodes)
         del es, ed, ew
-        fw = np.full(len(fs), p.follow_edge_weight, dtype=np.float32)
-        by_following = _csr(fd, fs, fw, n_nodes)
-        del fs, fd, fw
         tt = sp.csr_array(by_following + by_engaging)
         del by_following, by_engaging
         if tt.indices.dtype != np.int32:
@@ -103,9 +116,9 @@ class Graph:
         _drop_diagonal(tt)
         np.minimum(tt.data, np.float32(1.0), out=tt.data)
         in_weight = _row_sums(tt)
-        out_weight = np.bincount(tt.indices, weights=tt.data, minlength=n_nodes)
+        out_weight = _column_sums(tt)
         scale = (1.0 / np.maximum(out_weight, p.min_out_edges)).astype(np.float32)
-        tt.data *= scale[tt.indices]
+        _scale_columns(tt, scale)
         return cls(
             n_nodes=n_nodes, transition_t=tt, engage=engage, in_weight=in_weight, out_scale=scale
         )
@@ -113,6 +126,28 @@ class Graph:
     def engaged_targets(self) -> IntArray:
         """How many distinct accounts each node engaged with (its selectivity)."""
         return np.diff(self.engage.indptr).astype(np.int64)
+
+
+def following_weights(
+    n_nodes: int, follows: list[npt.ArrayLike], *, params: Params | None = None
+) -> sp.csr_array:
+    """Follow endorsements, transposed (row = target), from ``[follow_src, follow_dst]``
+    in a list that it empties: built before the engagements are even read, so the two
+    never need memory at once. Pass the result to `Graph.from_engagements`."""
+    p = params or Params()
+    if len(follows) != 2:
+        raise ValueError("Graph: expected two follow arrays")
+    fs, fd = (_node_ids(a, n_nodes, "follow") for a in follows)
+    follows.clear()
+    fw = np.full(len(fs), p.follow_edge_weight, dtype=np.float32)
+    return _csr(fd, fs, fw, n_nodes)
+
+
+def _node_ids(values: npt.ArrayLike, n_nodes: int, name: str) -> npt.NDArray[np.int32]:
+    a = np.asarray(values, dtype=np.int32)
+    if len(a) and (a.min() < 0 or a.max() >= n_nodes):
+        raise ValueError(f"Graph: {name} node id out of range 0..{n_nodes - 1}")
+    return a
 
 
 def _csr(
@@ -128,12 +163,43 @@ def _csr(
     return m
 
 
+_CHUNK = 1 << 20  # rows or entries per step where a whole-matrix temporary would be large
+
+
+def _row_chunks(m: sp.csr_array) -> Iterator[tuple[int, int]]:
+    """Row ranges of about _CHUNK stored entries each."""
+    bounds = np.searchsorted(m.indptr, np.arange(0, m.nnz, _CHUNK), side="right") - 1
+    starts = np.unique(np.append(bounds, m.shape[0]))
+    yield from zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+
+
 def _drop_diagonal(m: sp.csr_array) -> None:
-    rows = np.repeat(np.arange(m.shape[0], dtype=np.int32), np.diff(m.indptr))
-    self_loop = rows == m.indices
-    if self_loop.any():
-        m.data[self_loop] = 0
+    found = False
+    for r0, r1 in _row_chunks(m):
+        lo, hi = int(m.indptr[r0]), int(m.indptr[r1])
+        rows = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(m.indptr[r0 : r1 + 1]))
+        self_loop = rows == m.indices[lo:hi]
+        if self_loop.any():
+            m.data[lo:hi][self_loop] = 0
+            found = True
+    if found:
         m.eliminate_zeros()
+
+
+def _column_sums(m: sp.csr_array) -> FloatArray:
+    """Sums by column, a chunk of entries at a time (no float64 copy of all the data)."""
+    sums = np.zeros(m.shape[1], dtype=np.float64)
+    for lo in range(0, m.nnz, _CHUNK):
+        hi = min(lo + _CHUNK, m.nnz)
+        sums += np.bincount(m.indices[lo:hi], weights=m.data[lo:hi], minlength=m.shape[1])
+    return sums
+
+
+def _scale_columns(m: sp.csr_array, scale: Float32Array) -> None:
+    """m[:, j] *= scale[j], in place, a chunk at a time."""
+    for lo in range(0, m.nnz, _CHUNK):
+        hi = min(lo + _CHUNK, m.nnz)
+        m.data[lo:hi] *= scale[m.indices[lo:hi]]
 
 
 def _row_sums(m: sp.csr_array) -> Float32Array:
@@ -308,9 +374,12 @@ def _endorsers_above(graph: Graph, weight: FloatArray, threshold: float) -> Floa
     tt = graph.transition_t
     good = (weight >= threshold).astype(np.float32)
     counts = np.zeros(graph.n_nodes, dtype=np.float64)
-    nonempty = np.flatnonzero(np.diff(tt.indptr))
-    if len(nonempty):
-        counts[nonempty] = np.add.reduceat(good[tt.indices], tt.indptr[nonempty], dtype=np.float64)
+    for r0, r1 in _row_chunks(tt):  # a chunk at a time: no temporary the size of tt
+        lo = int(tt.indptr[r0])
+        nonempty = r0 + np.flatnonzero(np.diff(tt.indptr[r0 : r1 + 1]))
+        if len(nonempty):
+            hits = good[tt.indices[lo : int(tt.indptr[r1])]]
+            counts[nonempty] = np.add.reduceat(hits, tt.indptr[nonempty] - lo, dtype=np.float64)
     return counts
 
 

@@ -35,6 +35,7 @@ from scoring.model import (
     select_seeds,
     to_unix,
 )
+from scoring.model.trust import following_weights
 from scoring.model.types import Kind
 from scoring.models import (
     Engagement,
@@ -130,7 +131,11 @@ def _blocks_packed(model: type[Model], exprs: Sequence[str]) -> Iterator[list[In
 
 
 class _Column:
-    """A typed array that grows by doubling, for columns of unknown final length."""
+    """A typed array that grows in place (realloc), for columns of unknown final length.
+
+    Growing and trimming in place means a column never needs room for two copies of
+    itself, which is what bounds a run's peak memory on millions of edges.
+    """
 
     def __init__(self, dtype: type[np.generic]) -> None:
         self.data = np.empty(1 << 16, dtype=dtype)
@@ -139,12 +144,14 @@ class _Column:
     def extend(self, values: npt.NDArray[Any]) -> None:
         end = self.size + len(values)
         if end > len(self.data):
-            self.data = np.resize(self.data, max(2 * len(self.data), end))
+            self.data.resize(max(2 * len(self.data), end), refcheck=False)
         self.data[self.size : end] = values
         self.size = end
 
     def array(self) -> npt.NDArray[Any]:
-        return self.data[: self.size].copy()
+        """The column, trimmed in place; the _Column is not to be used after this."""
+        self.data.resize(self.size, refcheck=False)
+        return self.data
 
 
 # --- Numbering ------------------------------------------------------------------------
@@ -216,7 +223,7 @@ def run_nodes_create() -> RunNodes:
         for (block,) in _blocks(model, ["counterpart"]):
             pending.append(np.unique(block))
             held += len(pending[-1])
-            if held > 4 * len(keys) + BLOCK_ROWS:
+            if held > len(keys) + BLOCK_ROWS:
                 keys = np.unique(np.concatenate([keys, *pending]))
                 pending, held = [], 0
     keys = np.unique(np.concatenate([keys, *pending]))
@@ -290,18 +297,22 @@ def _once(
 def graph_build(*, nodes: RunNodes) -> Graph:
     """The follow and engagement graph of the run, each edge once (imports of two members
     can both hold the same member-to-member edge)."""
-    m = len(nodes.members)
+    m, n = len(nodes.members), nodes.n_nodes
+    # Each list is its arrays' only holder, so the model lets each go once it is used;
+    # follows become their matrix before the engagements are read.
     fs, fd, _, _ = _edges(nodes, Follow, with_count=False)
     keep = _once(m, fs, fd, np.zeros(len(fs), dtype=np.int8), None)
-    edges: list[npt.ArrayLike] = [fs[keep], fd[keep]]
+    follows: list[npt.ArrayLike] = [fs, fd] if keep.all() else [fs[keep], fd[keep]]
     del fs, fd, keep
+    by_following = following_weights(n, follows)
     es, ed, ek, ec = _edges(nodes, Engagement, with_count=True)
     keep = _once(m, es, ed, ek, ec)
     del ek
-    edges += [es[keep], ed[keep], ec[keep]]
+    engagements: list[npt.ArrayLike] = (
+        [es, ed, ec] if keep.all() else [es[keep], ed[keep], ec[keep]]
+    )
     del es, ed, ec, keep
-    # The list is the arrays' only holder: the model lets each go once it is used.
-    return Graph.from_edge_list(nodes.n_nodes, edges)
+    return Graph.from_engagements(n, by_following, engagements)
 
 
 def seeds_choose(*, nodes: RunNodes, now: int) -> tuple[Int64Array, str]:

@@ -164,6 +164,7 @@ def _run_trust(run_id: uuid.UUID) -> None:
     _free_promptly()
     nodes = graph.run_nodes_create()
     n_nodes = nodes.n_nodes
+    _free_promptly()
     g = graph.graph_build(nodes=nodes)
     seeds, basis = graph.seeds_choose(nodes=nodes, now=int(timezone.now().timestamp()))
     if len(seeds) == 0:  # nobody has a source: nothing to score against

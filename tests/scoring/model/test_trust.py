@@ -136,3 +136,34 @@ def test_a_farm_behind_follow_backs_gets_little_trust() -> None:
     nt = ctx.normalised_trust
     assert auc(nt[real], nt[farm]) > 0.95
     assert np.median(ctx.weight[farm]) < 0.01
+
+
+def test_working_a_chunk_at_a_time_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scoring.model import trust
+
+    pop = syn.generate(800, seed=4)
+    whole = trust_context(syn.graph(pop), syn.seeds(pop))
+    monkeypatch.setattr(trust, "_CHUNK", 37)  # chunks end mid-row, rows span chunks
+    chunked_graph = syn.graph(pop)
+    chunked = trust_context(chunked_graph, syn.seeds(pop))
+    assert chunked_graph.transition_t.nnz > 100 * 37
+    for name in ("weight", "standing", "passes", "normalised_trust", "selectivity"):
+        assert np.allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-6), name
+    assert (chunked.engage != whole.engage).nnz == 0
+
+
+def test_self_loops_are_dropped_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scoring.model import trust
+
+    monkeypatch.setattr(trust, "_CHUNK", 3)
+    g = Graph.from_edges(
+        5,
+        follow_src=[0, 1, 1, 2, 3, 4, 4],
+        follow_dst=[1, 1, 2, 2, 4, 4, 0],
+        engage_src=[3, 3, 2],
+        engage_dst=[3, 1, 2],
+        engage_count=[5, 2, 1],
+    )
+    assert g.transition_t.diagonal().tolist() == [0.0] * 5
+    assert g.engage.diagonal().tolist() == [0.0] * 5
+    assert g.transition_t.nnz == 5 and g.engage.nnz == 1
