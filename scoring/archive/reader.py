@@ -8,16 +8,21 @@ hashed when first seen; error messages name fields, never handle values.
 from __future__ import annotations
 
 import gc
+import sys
 from array import array
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
-from itertools import compress
+from datetime import datetime
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, BinaryIO, Final
 
+import numpy as np
+import numpy.typing as npt
 import orjson
+from msgspec import UNSET
 
-from . import checks
+from . import checks, fastpath
 from .checks import Bad
 from .handles import KeyedHash, check_hash_key, normalise_handle
 from .model import (
@@ -26,7 +31,6 @@ from .model import (
     Account,
     Archive,
     ArchiveInvalid,
-    Direction,
     EdgeAgg,
     LineError,
     PostAgg,
@@ -34,19 +38,34 @@ from .model import (
 from .source import TOO_LONG, Source, SourceProblem, line_batches
 from .terms import extract_terms
 
-# Each counterpart owns 8 edge slots, one per kind and direction (slot = counterpart
-# * 8 + kind index * 2 + 0 for "in" or 1 for "out"), each three list items: count,
-# first and last time. One flat list keeps a slot's three values side by side, so an
-# update touches one place in memory instead of three arrays.
+# Each counterpart owns 8 edge slots, one per kind and direction: slot = counterpart * 8
+# + kind index * 2 + 0 for "in" or 1 for "out". A slot's count, first and last time (in
+# microseconds since 1970, UTC) live in three NumPy arrays, updated a batch at a time.
 _SLOTS: Final = 2 * len(INTERACTION_KINDS)
-_EMPTY_SLOTS: Final[tuple[int | None, ...]] = (0, None, None) * _SLOTS
-_KIND_INDEX: Final[dict[str, int]] = {kind: index for index, kind in enumerate(INTERACTION_KINDS)}
-_PAIR_SHIFT: Final = 32  # engaged pairs: post index << 32 | counterpart index
+_KINDS: Final = len(INTERACTION_KINDS)
+_KIND_INDEX: Final[dict[Any, int]] = {kind: index for index, kind in enumerate(INTERACTION_KINDS)}
+# For the fast path: interaction kinds, then the marks of follower and following lines.
+_LINE_KIND: Final[dict[object, int]] = {
+    **_KIND_INDEX,
+    fastpath.FOLLOWER: _KINDS,
+    fastpath.FOLLOWING: _KINDS + 1,
+}
+# Engaged pairs: (post index * 4 + kind index) << 32 | counterpart index.
+_PAIR_SHIFT: Final = 32
 _PAIR_MASK: Final = (1 << _PAIR_SHIFT) - 1
+_NEVER_FIRST: Final = np.iinfo(np.int64).max
+_NEVER_LAST: Final = np.iinfo(np.int64).min
 _BLANK: Final = b" \t\r"
 # Keeps lines checkable when no valid account line came first. Such an archive is
 # refused anyway, so hashes made with it are never returned.
 _PLACEHOLDER_NETWORK: Final = "other"
+_KIND_OBJECTS: Final = np.array(INTERACTION_KINDS, dtype=object)
+_DIRECTION_OBJECTS: Final = np.array(["in", "out"], dtype=object)
+_get_kind = attrgetter("kind")
+_get_at = attrgetter("at")
+_get_by = attrgetter("by")
+_get_to = attrgetter("to")
+_get_post = attrgetter("post")
 
 
 class _Stop(Exception):
@@ -82,22 +101,22 @@ def read_archive(
         raise ValueError("max_line_bytes and progress_every must be positive")
     check_hash_key(secret, _PLACEHOLDER_NETWORK)
 
-    reader = _Reader(secret, max_errors)
     source = Source(stream, max_bytes)
+    reader = _Reader(secret, max_errors, source, progress, progress_every)
     # Reading builds hundreds of thousands of small objects and no reference cycles;
     # left on, the cyclic collector would rescan them over and over.
     collecting = gc.isenabled()
     gc.disable()
     try:
         try:
-            reader.consume(source, max_line_bytes, progress, progress_every)
+            reader.consume(max_line_bytes)
         except _Stop:
             reader.truncated = True
         except SourceProblem as problem:
             reader.errors.append(LineError(0, problem.reason))
         if progress is not None:
             progress(source.bytes_read, reader.lineno)
-        return reader.finish(source)
+        return reader.finish()
     finally:
         if collecting:
             gc.enable()
@@ -106,10 +125,21 @@ def read_archive(
 class _Reader:
     """Validation and aggregation state for one archive."""
 
-    def __init__(self, secret: bytes, max_errors: int) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        max_errors: int,
+        source: Source,
+        progress: Callable[[int, int], None] | None,
+        progress_every: int,
+    ) -> None:
         self.secret = secret
         self.keyed_hash = KeyedHash(secret, _PLACEHOLDER_NETWORK)
         self.max_errors = max_errors
+        self.source = source
+        self.progress = progress
+        self.progress_every = progress_every
+        self.next_progress = progress_every if progress is not None else sys.maxsize
         self.max_line_bytes = 0
         self.errors: list[LineError] = []
         self.truncated = False
@@ -120,109 +150,185 @@ class _Reader:
         # Counterparts: index -> hash, and the ways to find an index.
         self.digests: list[int] = []  # handle keys
         self.index_of_digest: dict[int, int] = {}
-        self.index_of_handle: dict[str, int] = {}  # as written; valid, not the member
-        self.edge_data: list[Any] = []  # see _SLOTS
+        # As written; valid, not the member. UNSET (-2) is for the fast path.
+        self.index_of_handle: dict[Any, int] = {UNSET: -2}
+        self.edge_counts = np.zeros(0, np.int64)  # see _SLOTS
+        self.edge_first = np.zeros(0, np.int64)
+        self.edge_last = np.zeros(0, np.int64)
         self.posts: dict[str, PostAgg] = {}
-        self.post_index: dict[str, int] = {}
+        self.post_index: dict[Any, int] = {UNSET: -2}  # UNSET is for the fast path
         self.post_list: list[PostAgg] = []
-        self.post_counts = array("q")  # len(INTERACTION_KINDS) per post
         self.engaged = array("q")  # one pair per received interaction on a post
         self.followers: dict[int, datetime] = {}
         self.following: dict[int, datetime] = {}
         self.follow_times: list[datetime] = []  # earliest and latest of any follow line
         self.interactions = 0
 
-    def consume(
-        self,
-        source: Source,
-        max_line_bytes: int,
-        progress: Callable[[int, int], None] | None,
-        progress_every: int,
-    ) -> None:
-        """Handle every line. An interaction line goes through an inlined fast path
-        whose checks are lookups in dicts holding only valid values, plus a key count
-        that rules out extra keys; whatever it cannot prove valid goes to `_line`, which
-        checks field by field and explains."""
-        self.max_line_bytes = max_line_bytes
-        loads = orjson.loads
-        json_error = orjson.JSONDecodeError
-        from_iso = datetime.fromisoformat
-        utc = UTC
-        to_utc = checks.to_utc
-        # Any keys: the lookups take raw JSON values, and a miss is the check.
-        kind_index: dict[Any, int] = _KIND_INDEX
-        index_of_handle: dict[Any, int] = self.index_of_handle
-        post_index: dict[Any, int] = self.post_index
-        new_counterpart = self._new_counterpart
-        edge_data = self.edge_data
-        post_counts = self.post_counts
-        engage = self.engaged.append
-        slots = _SLOTS
-        kinds = len(INTERACTION_KINDS)
-        shift = _PAIR_SHIFT
-        next_progress = progress_every if progress is not None else -1
-        fast = 0
-        lineno = 0
-        for batch in line_batches(source.chunks(), max_line_bytes):
-            ready = self.account is not None
-            first_number = lineno + 1
-            for lineno, raw in enumerate(batch, first_number):
-                if lineno == next_progress:
-                    assert progress is not None
-                    progress(source.bytes_read, lineno)
-                    next_progress += progress_every
-                try:
-                    obj = loads(raw)
-                except json_error as error:
-                    self._unparsable(lineno, raw, str(error))
-                    continue
-                if ready and type(obj) is dict and obj.get("type") == "interaction":
-                    post = -1
-                    try:
-                        kind = kind_index[obj["kind"]]
-                        at = from_iso(obj["at"])
-                        if at.tzinfo is not utc:
-                            at = to_utc(at)
-                        if "by" in obj:
-                            handle = obj["by"]
-                            slot = kind * 2
-                            if len(obj) == 5:
-                                post = post_index[obj["post"]]
-                            elif len(obj) != 4:
-                                raise KeyError
-                        else:
-                            handle = obj["to"]
-                            slot = kind * 2 + 1
-                            if len(obj) != 4:
-                                raise KeyError
-                        who = index_of_handle.get(handle)
-                        if who is None:
-                            who = new_counterpart(handle)
-                    except (KeyError, TypeError, ValueError):
-                        pass
-                    else:
-                        base = (who * slots + slot) * 3
-                        first = edge_data[base + 1]
-                        if first is None:
-                            edge_data[base] = 1
-                            edge_data[base + 1] = edge_data[base + 2] = at
-                        else:
-                            edge_data[base] += 1
-                            if at < first:
-                                edge_data[base + 1] = at
-                            elif at > edge_data[base + 2]:
-                                edge_data[base + 2] = at
-                        if post >= 0:
-                            engage(post << shift | who)
-                            post_counts[post * kinds + kind] += 1
-                        fast += 1
-                        continue
-                self._line(lineno, obj)
-                ready = self.account is not None
-        self.lineno = lineno
-        self.interactions += fast
+    # -- reading ----------------------------------------------------------------------
 
-    def finish(self, source: Source) -> Archive:
+    def consume(self, max_line_bytes: int) -> None:
+        """Handle every line. Until the account line is in, lines go one by one to
+        `_line`; after it, each chunk's lines go to `_batch`."""
+        self.max_line_bytes = max_line_bytes
+        lineno = 0
+        for batch in line_batches(self.source.chunks(), max_line_bytes):
+            first = lineno + 1
+            start = 0
+            while start < len(batch) and self.account is None:
+                self._slow(first + start, batch[start])
+                start += 1
+            if start < len(batch):
+                self._batch(batch[start:] if start else batch, first + start)
+            lineno = first + len(batch) - 1
+            self._progress_to(lineno)
+        self.lineno = lineno
+
+    def _progress_to(self, lineno: int) -> None:
+        """Report progress for every multiple of `progress_every` up to `lineno`. Called
+        before any line that may fail and at the end of each batch: lines taken by the
+        fast path cannot fail, so the calls come in the same order as line by line."""
+        while self.next_progress <= lineno:
+            assert self.progress is not None
+            self.progress(self.source.bytes_read, self.next_progress)
+            self.next_progress += self.progress_every
+
+    def _slow(self, lineno: int, raw: bytes) -> None:
+        """One line through the field-by-field checks that explain every problem."""
+        self._progress_to(lineno)
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            self._unparsable(lineno, raw, str(error))
+            return
+        self._line(lineno, obj)
+
+    def _batch(self, lines: list[bytes], first: int) -> None:
+        """Lines `first`, `first + 1`, ... (the account line is in).
+
+        msgspec decodes the lines in C, and their interaction and follow lines are
+        checked in bulk against the state at the start of the batch: every value must be
+        proved valid (a known kind, a valid time, exactly one of 'by' and 'to', a handle
+        that is valid and not the member's, a post declared before the batch). Every
+        other line (posts, lines msgspec refused, lines not proved) then goes, in line
+        order, through `_slow`, which checks field by field and explains; an
+        interaction waiting only for a post declared earlier in the batch is proved
+        then, when its turn comes. Proved lines cannot fail and only add to counters
+        (follow lines are taken in line order), and new handles are indexed in line
+        order, so the result, the errors and their order are those of reading line by
+        line."""
+        try:
+            items: list[Any] = list(map(fastpath.decode_line, lines))
+        except fastpath.DECODE_ERRORS:
+            items = list(map(fastpath.decode_or_unread, lines))
+        count = len(items)
+        kinds = np.fromiter(map(_LINE_KIND.get, map(_get_kind, items), repeat(-1)), np.int64, count)
+        bys = list(map(_get_by, items))
+        tos = list(map(_get_to, items))
+        # -2: absent (UNSET is a key of both dicts), -1: not known (yet), else an index.
+        index_of_handle: dict[Any, int] = self.index_of_handle
+        by_who = np.fromiter(map(index_of_handle.get, bys, repeat(-1)), np.int64, count)
+        to_who = np.fromiter(map(index_of_handle.get, tos, repeat(-1)), np.int64, count)
+        by_absent = by_who == -2
+        one_of = by_absent != (to_who == -2)
+        who = np.where(by_absent, to_who, by_who)
+        # New spellings are hashed and indexed in the order they first appear, as line
+        # by line; an invalid one (or the member's own) stays -1, so its lines are not
+        # proved and `_line` explains them.
+        for index in np.flatnonzero(one_of & (who == -1)).tolist():
+            handle = tos[index] if bys[index] is UNSET else bys[index]
+            known = index_of_handle.get(handle)
+            if known is None:
+                try:
+                    known = self._new_counterpart(handle)
+                except ValueError:
+                    continue
+            who[index] = known
+        post_ids = list(map(_get_post, items))
+        post_index: dict[Any, int] = self.post_index
+        posts = np.fromiter(map(post_index.get, post_ids, repeat(-1)), np.int64, count)
+        proved = (kinds >= 0) & one_of & (who >= 0)
+        # Waiting for its post: maybe declared on an earlier line of this batch.
+        waiting = proved & (posts == -1) & ~by_absent
+        proved &= (posts == -2) | ((posts >= 0) & ~by_absent) | waiting
+        if not proved.any():
+            for index, raw in enumerate(lines):
+                self._slow(first + index, raw)
+            return
+        ats = list(map(_get_at, items))
+        micros, timed = fastpath.parse_times(ats)
+        for index in np.flatnonzero(proved & ~timed).tolist():
+            value = fastpath.exact_micros(ats[index])
+            if value is None:
+                proved[index] = False
+            else:
+                micros[index] = value
+        waiting &= proved
+        proved &= ~waiting
+        rest = np.flatnonzero(~proved).tolist()
+        if waiting.any():
+            waits = set(np.flatnonzero(waiting).tolist())
+            for index in rest:
+                if index in waits:
+                    post = post_index.get(post_ids[index])
+                    if post is not None:
+                        posts[index] = post
+                        proved[index] = True
+                        continue
+                self._slow(first + index, lines[index])
+        else:
+            for index in rest:
+                self._slow(first + index, lines[index])
+        if not proved.all():
+            kinds, who, by_absent, posts, micros = (
+                kinds[proved],
+                who[proved],
+                by_absent[proved],
+                posts[proved],
+                micros[proved],
+            )
+        follows = kinds >= _KINDS
+        if follows.any():
+            self._follows(who[follows], kinds[follows], micros[follows])
+            keep = ~follows
+            kinds, who, by_absent, posts, micros = (
+                kinds[keep],
+                who[keep],
+                by_absent[keep],
+                posts[keep],
+                micros[keep],
+            )
+        slots = who * _SLOTS + kinds * 2 + by_absent
+        np.add.at(self.edge_counts, slots, 1)
+        np.minimum.at(self.edge_first, slots, micros)
+        np.maximum.at(self.edge_last, slots, micros)
+        on_post = posts >= 0
+        if on_post.any():
+            pairs = (posts[on_post] * _KINDS + kinds[on_post]) << _PAIR_SHIFT | who[on_post]
+            self.engaged.frombytes(pairs.tobytes())
+        self.interactions += len(slots)
+
+    def _follows(
+        self, who: npt.NDArray[np.int64], kinds: npt.NDArray[np.int64], micros: fastpath.Micros
+    ) -> None:
+        """Proved follow lines, in line order, as `_follow` takes them."""
+        times = fastpath.to_datetimes(micros)
+        digests = self.digests
+        into_of = (self.followers, self.following)
+        for index, kind, at in zip(who.tolist(), kinds.tolist(), times, strict=True):
+            into = into_of[kind - _KINDS]
+            digest = digests[index]
+            earlier = into.get(digest)
+            if earlier is None or at < earlier:
+                into[digest] = at
+        earliest = times[int(micros.argmin())]
+        latest = times[int(micros.argmax())]
+        if self.follow_times:
+            first, last = self.follow_times
+            self.follow_times = [min(first, earliest), max(last, latest)]
+        else:
+            self.follow_times = [earliest, latest]
+
+    def finish(self) -> Archive:
         """The Archive, or ArchiveInvalid with every error found."""
         if not self.started and not self.errors:
             self.errors.append(LineError(0, "the archive is empty"))
@@ -231,38 +337,61 @@ class _Reader:
         assert self.account is not None  # the first non-blank line was a valid account
         self.index_of_handle.clear()  # not needed any more; frees memory for what follows
 
-        digests = self.digests
-        kinds = len(INTERACTION_KINDS)
-        edges: dict[tuple[int, str, str], EdgeAgg] = {}
+        # Object arrays share the digests' int objects with every edge and engager set.
+        digests = np.array(self.digests, dtype=object)
+        self.index_of_digest.clear()
+        size = len(self.digests) * _SLOTS
+        slots = np.flatnonzero(self.edge_counts[:size])
+        counts = self.edge_counts[slots].tolist()
+        first_micros = self.edge_first[slots]
+        last_micros = self.edge_last[slots]
+        self.edge_counts = self.edge_first = self.edge_last = np.zeros(0, np.int64)
+        keys = digests[slots // _SLOTS].tolist()
+        kinds = _KIND_OBJECTS[(slots % _SLOTS) >> 1].tolist()
+        directions = _DIRECTION_OBJECTS[slots & 1].tolist()
+        del slots
+        firsts = fastpath.to_datetimes(first_micros)
+        # An edge seen once starts and ends at the same time: one object for both.
+        later = np.flatnonzero(last_micros != first_micros)
+        lasts_objects = np.array(firsts, dtype=object)
+        lasts_objects[later] = fastpath.to_datetimes(last_micros[later])
+        lasts = lasts_objects.tolist()
+        del lasts_objects, later
+        edges: dict[tuple[int, str, str], EdgeAgg] = dict(
+            zip(
+                zip(keys, kinds, directions, strict=True),
+                map(EdgeAgg, keys, kinds, directions, counts, firsts, lasts),
+                strict=True,
+            )
+        )
+        del firsts, lasts, keys, kinds, directions, counts
         first_seen: list[datetime] = []
         last_seen: list[datetime] = []
-        data = self.edge_data
-        firsts = data[1::3]
-        for slot in compress(range(len(firsts)), firsts):
-            who, rest = divmod(slot, _SLOTS)
-            digest = digests[who]
-            kind = INTERACTION_KINDS[rest >> 1]
-            direction: Direction = "out" if rest & 1 else "in"
-            base = slot * 3
-            edges[(digest, kind, direction)] = EdgeAgg(
-                digest, kind, direction, data[base], data[base + 1], data[base + 2]
-            )
         if edges:
-            first_seen.append(min(filter(None, firsts)))
-            last_seen.append(max(filter(None, data[2::3])))
-        del firsts
-        self.edge_data = []
-        for number, post in enumerate(self.post_list):
-            base = number * kinds
-            post.counts = {
-                kind: self.post_counts[base + index] for index, kind in enumerate(INTERACTION_KINDS)
-            }
+            first_seen += fastpath.to_datetimes(first_micros[[first_micros.argmin()]])
+            last_seen += fastpath.to_datetimes(last_micros[[last_micros.argmax()]])
+        del first_micros, last_micros
+
+        engaged = np.frombuffer(self.engaged, np.int64) if self.engaged else np.zeros(0, np.int64)
+        post_kind = engaged >> _PAIR_SHIFT
+        per_post_kind = np.bincount(post_kind, minlength=len(self.post_list) * _KINDS)
+        per_post: list[list[int]] = per_post_kind.reshape(-1, _KINDS).tolist()
+        for post, counts_of_post in zip(self.post_list, per_post, strict=True):
+            post.counts = dict(zip(INTERACTION_KINDS, counts_of_post, strict=True))
             first_seen.append(post.at)
             last_seen.append(post.at)
-        add_to = [post.engagers.add for post in self.post_list]
-        for pair in self.engaged:
-            add_to[pair >> _PAIR_SHIFT](digests[pair & _PAIR_MASK])
+        pairs = np.sort((post_kind // _KINDS) << _PAIR_SHIFT | (engaged & _PAIR_MASK))
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
+        del engaged, post_kind
         self.engaged = array("q")
+        bounds = np.searchsorted(pairs >> _PAIR_SHIFT, np.arange(len(self.post_list) + 1))
+        engagers = digests[pairs & _PAIR_MASK]
+        del pairs
+        starts_ends = zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        for post, (start, end) in zip(self.post_list, starts_ends, strict=True):
+            if start < end:
+                post.engagers = set(engagers[start:end].tolist())
+        del engagers
         first_seen += self.follow_times[:1]
         last_seen += self.follow_times[1:]
         return Archive(
@@ -273,8 +402,8 @@ class _Reader:
             following=self.following,
             lines=self.lineno,
             interactions=self.interactions,
-            bytes_read=source.bytes_read,
-            content_sha256=source.sha256.hexdigest(),
+            bytes_read=self.source.bytes_read,
+            content_sha256=self.source.sha256.hexdigest(),
             first_at=min(first_seen, default=None),
             last_at=max(last_seen, default=None),
         )
@@ -362,6 +491,7 @@ class _Reader:
         self.keyed_hash = KeyedHash(self.secret, network)
         self.own_hash = self.keyed_hash(handle)
         self.index_of_handle.clear()  # hashed with a placeholder network, if anything
+        self.index_of_handle[UNSET] = -2
 
     def _post(self, obj: dict[str, object]) -> None:
         post_id = checks.post_id(obj, "id")
@@ -379,7 +509,6 @@ class _Reader:
         self.posts[post_id] = post
         self.post_index[post_id] = len(self.post_list)
         self.post_list.append(post)
-        self.post_counts.frombytes(bytes(8 * len(INTERACTION_KINDS)))
 
     def _interaction(self, obj: dict[str, object]) -> None:
         value = checks.required(obj, "kind")
@@ -405,19 +534,15 @@ class _Reader:
             post = self.post_index[post_id]
         who = self._counterpart(obj, field)
         at = checks.timestamp(checks.required(obj, "at"), "at")
-        base = (who * _SLOTS + kind * 2 + (field == "to")) * 3
-        data = self.edge_data
-        if data[base + 1] is None:
-            data[base : base + 3] = (1, at, at)
-        else:
-            data[base : base + 3] = (
-                data[base] + 1,
-                min(data[base + 1], at),
-                max(data[base + 2], at),
-            )
+        slot = who * _SLOTS + kind * 2 + (field == "to")
+        micros = (at - fastpath.EPOCH) // fastpath.ONE_MICROSECOND
+        self.edge_counts[slot] += 1
+        if micros < self.edge_first[slot]:
+            self.edge_first[slot] = micros
+        if micros > self.edge_last[slot]:
+            self.edge_last[slot] = micros
         if post >= 0:
-            self.engaged.append(post << _PAIR_SHIFT | who)
-            self.post_counts[post * len(INTERACTION_KINDS) + kind] += 1
+            self.engaged.append((post * _KINDS + kind) << _PAIR_SHIFT | who)
         self.interactions += 1
 
     def _follow(self, obj: dict[str, object], field: str, into: dict[int, datetime]) -> None:
@@ -465,6 +590,20 @@ class _Reader:
             who = len(self.digests)
             self.digests.append(digest)
             self.index_of_digest[digest] = who
-            self.edge_data.extend(_EMPTY_SLOTS)
+            if (who + 1) * _SLOTS > len(self.edge_counts):
+                self._grow()
         self.index_of_handle[handle] = who
         return who
+
+    def _grow(self) -> None:
+        """Room for twice as many counterparts' edge slots."""
+        size = len(self.edge_counts)
+        room = max(2 * size, 1024 * _SLOTS)
+        for name, empty in (
+            ("edge_counts", 0),
+            ("edge_first", _NEVER_FIRST),
+            ("edge_last", _NEVER_LAST),
+        ):
+            grown = np.full(room, empty, np.int64)
+            grown[:size] = getattr(self, name)
+            setattr(self, name, grown)

@@ -29,6 +29,7 @@ def key_of(mac: bytes) -> int:
     """The stored handle key, computed here without the code under test."""
     return int.from_bytes(mac[:8], "big", signed=True)
 
+
 SECRET = b"test-secret-0123456789abcdef"
 ACCOUNT: dict[str, Any] = {
     "type": "account",
@@ -830,3 +831,70 @@ def test_it_refuses_nonsense_options() -> None:
         read(b"", max_errors=0)
     with pytest.raises(ValueError, match="at least 16 bytes"):
         read_archive(io.BytesIO(b""), secret=b"short")
+
+
+# -- the fast path: many lines a batch ----------------------------------------------------
+
+
+def many_likes(count: int) -> list[dict[str, Any]]:
+    """Valid interaction lines, enough for the batch path, from a few counterparts."""
+    return [
+        with_(LIKE, by=f"user{number % 7}@other.social", at=f"2026-10-01T12:{number % 60:02d}:00Z")
+        for number in range(count)
+    ]
+
+
+def test_a_bad_line_inside_a_big_batch_is_reported_with_its_own_line() -> None:
+    lines: list[dict[str, Any] | str] = [ACCOUNT, POST, *many_likes(3000)]
+    lines[1500] = with_(LIKE, at="2026-10-01T12:00:00")  # no timezone
+    lines[2500] = with_(LIKE, by="carol@x.social", to="dave@y.social")
+    lines[2999] = "nope"
+
+    errors = refusal(*lines)
+
+    assert errors == [
+        LineError(1501, "'at' must include a timezone, like 2026-10-01T12:00:00Z"),
+        LineError(2501, "interaction has both 'by' and 'to'"),
+        LineError(3000, "not valid JSON"),
+    ]
+
+
+def test_an_interaction_may_name_a_post_declared_earlier_in_the_same_batch_only() -> None:
+    later = with_(POST, id="p2")
+    errors = refusal(
+        ACCOUNT,
+        POST,
+        *many_likes(100),
+        with_(LIKE, post="p2"),
+        later,
+        with_(LIKE, post="p2", kind="reply"),
+        *many_likes(100),
+    )
+
+    assert errors == [LineError(103, "'post' p2 was not declared on an earlier line")]
+
+
+def test_a_big_batch_reads_as_line_by_line_would() -> None:
+    lines = [ACCOUNT, POST, *many_likes(2000), with_(POST, id="p2"), FOLLOWER, FOLLOWING]
+    lines += [with_(LIKE, post="p2", at="2026-10-03T00:00:00.250+02:00"), RESHARE]
+
+    archive = read(encode(*lines))
+
+    assert archive.interactions == 2002
+    assert archive.posts["p1"].counts == {"like": 2000, "reshare": 0, "reply": 0, "mention": 0}
+    assert archive.posts["p2"].counts == {"like": 1, "reshare": 0, "reply": 0, "mention": 0}
+    assert archive.posts["p1"].engagers == {
+        digest(f"user{number}@other.social") for number in range(7)
+    }
+    assert archive.posts["p2"].engagers == {digest("bob@other.social")}
+    edge = archive.edges[(digest("user0@other.social"), "like", "in")]
+    assert (edge.count, edge.first_at, edge.last_at) == (
+        286,
+        at("2026-10-01T12:00:00+00:00"),
+        at("2026-10-01T12:59:00+00:00"),
+    )
+    assert archive.followers == {digest("carol@x.social"): at("2026-09-01T00:00:00+00:00")}
+    assert archive.following == {digest("dave@y.social"): at("2026-08-01T00:00:00+00:00")}
+    assert archive.first_at == at("2026-08-01T00:00:00+00:00")
+    assert archive.last_at == at("2026-10-02T22:00:00.250+00:00")
+    assert list(archive.edges)[0] == (digest("user0@other.social"), "like", "in")

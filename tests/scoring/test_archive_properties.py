@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from unittest import mock
 
+import numpy as np
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,9 +22,12 @@ from scoring.archive import (
     INTERACTION_KINDS,
     NETWORKS,
     ArchiveInvalid,
+    checks,
+    fastpath,
     normalise_handle,
     read_archive,
 )
+from scoring.archive import reader as archive_reader
 from scoring.archive import source as archive_source
 from scoring.archive.source import BOM
 
@@ -31,6 +35,7 @@ from scoring.archive.source import BOM
 def key_of(mac: bytes) -> int:
     """The stored handle key, computed here without the code under test."""
     return int.from_bytes(mac[:8], "big", signed=True)
+
 
 SECRET = b"property-secret-0123456789abcdef"
 OWN = "member@home.example"
@@ -440,3 +445,200 @@ def test_normalising_a_handle_is_idempotent_or_refused_with_value_error(text: st
     assert normalise_handle(once) == once
     assert once == once.strip() and once and len(once) <= 320
     assert not any(char.isspace() for char in once)
+
+
+# -- the fast path agrees with reading line by line ----------------------------------------
+
+
+def line_by_line(reader: Any, lines: list[bytes], first: int) -> None:
+    """Stands in for `_Reader._batch`: every line through the field-by-field checks."""
+    for offset, raw in enumerate(lines):
+        reader._slow(first + offset, raw)
+
+
+def outcome(data: bytes) -> tuple[Any, ...]:
+    """Everything observable about reading `data`, dict orders included."""
+    seen: list[tuple[int, int]] = []
+    try:
+        archive = read_archive(
+            io.BytesIO(data),
+            secret=SECRET,
+            max_line_bytes=MAX_LINE,
+            progress=lambda done, lines: seen.append((done, lines)),
+            progress_every=3,
+        )
+    except ArchiveInvalid as refused:
+        return ("refused", refused.errors, refused.truncated, seen)
+    return (
+        archive,
+        list(archive.edges),
+        list(archive.followers),
+        list(archive.following),
+        list(archive.posts),
+        seen,
+    )
+
+
+@PROPERTY_SETTINGS
+@given(
+    archives(),
+    st.lists(bad_lines, max_size=3),
+    st.sampled_from([7, 64, 1 << 20]),
+    st.data(),
+)
+def test_the_fast_path_reads_exactly_what_line_by_line_reads(
+    expected: Expected, bad: list[bytes], chunk: int, data: st.DataObject
+) -> None:
+    lines = list(expected.lines)
+    for line in bad:
+        lines.insert(data.draw(st.integers(0, len(lines)), label="position"), line)
+    raw = archive_bytes(lines)
+
+    with mock.patch.object(archive_source, "CHUNK_BYTES", chunk):
+        fast = outcome(raw)
+        with mock.patch.object(archive_reader._Reader, "_batch", line_by_line):
+            slow = outcome(raw)
+
+    assert fast == slow
+
+
+@st.composite
+def time_strings(draw: st.DrawFn) -> str:
+    """Near misses and hits of the spellings the fast path reads in bulk."""
+    numbers = (
+        draw(st.integers(0, 10_000)),
+        draw(st.integers(0, 13)),
+        draw(st.integers(0, 32)),
+        draw(st.integers(0, 25)),
+        draw(st.integers(0, 61)),
+        draw(st.integers(0, 61)),
+    )
+    text = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}".format(*numbers)
+    text += draw(st.sampled_from(["", ".123", ".000000", ".999999", ".5", ".1234567"]))
+    text += draw(
+        st.sampled_from(
+            ["Z", "+00:00", "-00:00", "+05:30", "-23:59", "+24:00", "+01:60", "z", "", "+0530"]
+        )
+    )
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(text) - 1))
+        text = text[:at] + draw(st.sampled_from("0123456789-:T.Z+, x\u00e9\u0663")) + text[at + 1 :]
+    return text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(time_strings(), min_size=1, max_size=12))
+def test_times_read_in_bulk_mean_what_checks_timestamp_says(values: list[str]) -> None:
+    micros, parsed = fastpath.parse_times(values)
+
+    for value, value_micros, read_in_bulk in zip(
+        values, micros.tolist(), parsed.tolist(), strict=True
+    ):
+        exact = fastpath.exact_micros(value)
+        if read_in_bulk:
+            assert exact == value_micros, value
+        if exact is not None:
+            assert fastpath.to_datetimes(np.array([exact], np.int64)) == [
+                checks.timestamp(value, "at")
+            ]
+
+
+def test_the_usual_spellings_of_a_time_are_read_in_bulk() -> None:
+    values = [
+        "2026-10-01T12:00:00Z",
+        "2024-02-29T23:59:59.123Z",
+        "2026-10-01T12:00:00.123456Z",
+        "2026-10-01T14:00:00+02:00",
+        "2026-10-01T12:00:00.500-05:30",
+        "0001-01-01T00:00:00.000001+00:00",
+        "9999-12-31T23:59:59.999999Z",
+    ]
+
+    micros, parsed = fastpath.parse_times(values)
+
+    assert parsed.all()
+    assert micros.tolist() == [fastpath.exact_micros(value) for value in values]
+
+
+def test_times_the_bulk_reader_must_leave_alone() -> None:
+    values = [
+        "2025-02-29T00:00:00Z",  # not a leap year
+        "2026-10-01T24:00:00Z",
+        "2026-10-01T12:00:60Z",
+        "0000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+00:01",  # before year 1 once in UTC
+        "9999-12-31T23:59:59-00:01",  # after 9999 once in UTC
+        "2026-10-01T12:00:00+24:00",
+        "2026-10-01T12:00:00,05:00",
+        "2026-10-01 12:00:00Z",  # fine for fromisoformat, left to it
+    ]
+
+    micros, parsed = fastpath.parse_times(values)
+
+    assert not parsed.any()
+    assert [fastpath.exact_micros(value) is None for value in values] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
+line_bytes = st.sampled_from(
+    [orjson.dumps(VALID[kind]) for kind in ("interaction", "follower", "following")]
+    + [
+        b'{"type":"interaction","kind":"reply","to":"x@y.social","at":"2026-01-01T00:00:00Z"}',
+        b'{"type":"interaction","kind":"like","by":"x@y.social","post":"p1",'
+        b'"at":"2026-01-01T00:00:00Z"}',
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    line_bytes,
+    st.lists(
+        st.tuples(
+            st.integers(0, 200),
+            st.integers(0, 2),
+            st.sampled_from(
+                list(b'{}[]:,"\\ \t\r\x00\x0cnulltrue0123456789.eE+-ubytoxpkat\xc3\xff')
+            ),
+        ),
+        max_size=4,
+    ),
+)
+def test_msgspec_decodes_a_line_only_as_orjson_does(
+    line: bytes, edits: list[tuple[int, int, int]]
+) -> None:
+    mutated = bytearray(line)
+    for at, how, byte in edits:
+        at = min(at, len(mutated))
+        if how == 0:
+            mutated.insert(at, byte)
+        elif how == 1 and at < len(mutated):
+            mutated[at] = byte
+        elif at < len(mutated):
+            del mutated[at]
+    decoded = fastpath.decode_or_unread(bytes(mutated))
+    if decoded is fastpath.UNREAD or isinstance(decoded, fastpath.Post):
+        return
+    as_orjson = orjson.loads(bytes(mutated))  # must not raise
+    assert type(as_orjson) is dict
+    fields = {
+        name: getattr(decoded, name)
+        for name in ("kind", "at", "by", "to", "post")
+        if type(getattr(decoded, name)) is str
+    }
+    if isinstance(decoded, fastpath.Interaction):
+        assert as_orjson == {"type": "interaction", **fields}
+    else:
+        type_, key = (
+            ("follower", "by") if isinstance(decoded, fastpath.Follower) else ("following", "of")
+        )
+        assert as_orjson == {"type": type_, key: fields["by"], "at": fields["at"]}
