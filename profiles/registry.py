@@ -49,8 +49,11 @@ HOLDINGS: list[Holding] = [
     Holding("scoring.ScoreSnapshot", "user_id", "your score history, one entry per run"),
     Holding("scoring.Score", "user_id", "your current score with its components"),
     Holding("scoring.ScoringState", "user_id", "when you are next due for scoring"),
-    Holding("scoring.Follow", "user_id", "follows, with counterparts as keyed hashes"),
-    Holding("scoring.Engagement", "user_id", "engagement counts, counterparts as keyed hashes"),
+    # Found through their sources: these tables are indexed by source only (scoring/models).
+    Holding("scoring.Follow", "source__user_id", "follows, with counterparts as keyed hashes"),
+    Holding(
+        "scoring.Engagement", "source__user_id", "engagement counts, counterparts as keyed hashes"
+    ),
     Holding("scoring.Post", "user_id", "per-post aggregates (never the text)"),
     Holding("scoring.ImportedContent", "source__user_id", "hashes of archives already read"),
     Holding(

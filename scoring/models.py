@@ -173,11 +173,23 @@ class Direction(models.TextChoices):
 class Engagement(models.Model):
     """Engagement between the member and one counterpart, by kind and direction."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="engagements")
-    # The source's member, copied for per-member reads. Integrity comes from `source`, so
-    # no database constraint checks it again on each of the millions of rows written.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    # Written by the millions, so no per-row foreign-key check and no index beyond the
+    # unique one, which leads with `source` and serves every read (a member's rows are
+    # found through their sources). Integrity is the services' job: rows are written only
+    # with their source locked, and deleted with it (signals.source_delete).
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.CASCADE,
+        related_name="engagements",
+        db_constraint=False,
+        db_index=False,
+    )
+    user = models.ForeignKey(  # the source's member, copied
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     kind = models.CharField(max_length=16)
@@ -192,7 +204,6 @@ class Engagement(models.Model):
                 fields=["source", "counterpart", "kind", "direction"], name="uniq_engagement"
             )
         ]
-        indexes = [models.Index(fields=["user"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.direction} x{self.count}"
@@ -204,11 +215,23 @@ class FollowDirection(models.TextChoices):
 
 
 class Follow(models.Model):
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="follows")
-    # The source's member, copied for per-member reads. Integrity comes from `source`, so
-    # no database constraint checks it again on each of the millions of rows written.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    # Written by the millions, so no per-row foreign-key check and no index beyond the
+    # unique one, which leads with `source` and serves every read (a member's rows are
+    # found through their sources). Integrity is the services' job: rows are written only
+    # with their source locked, and deleted with it (signals.source_delete).
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.CASCADE,
+        related_name="follows",
+        db_constraint=False,
+        db_index=False,
+    )
+    user = models.ForeignKey(  # the source's member, copied
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     direction = models.CharField(max_length=16, choices=FollowDirection.choices)
@@ -220,7 +243,6 @@ class Follow(models.Model):
                 fields=["source", "counterpart", "direction"], name="uniq_follow"
             )
         ]
-        indexes = [models.Index(fields=["user"])]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.at:%Y-%m-%d}"

@@ -338,20 +338,25 @@ def seeds_choose(*, nodes: RunNodes, now: int) -> tuple[Int64Array, str]:
 
 
 def _batch_rows(
-    table: str, columns: str, direction: str, user_ids: Sequence[int]
+    table: str, columns: str, direction: str, source_ids: Sequence[int]
 ) -> list[tuple[Any, ...]]:
-    """(user id, handle key, *columns) of a batch's rows in one direction."""
-    ids = [int(uid) for uid in user_ids]
+    """(user id, handle key, *columns) of the rows of a batch's sources in one direction.
+
+    By source: the signal tables' one index (besides the primary key) leads with it.
+    """
+    ids = sorted(int(sid) for sid in source_ids)
+    if not ids:
+        return []
     params: list[Any] = ids
     among = f"IN ({', '.join(['%s'] * len(ids))})"
     if connection.vendor == "postgresql":  # see of_members and scoring/lookups.py
         among, params = "= ANY(%s)", [ids]
     sql = f"""
         SELECT user_id, counterpart, {columns} FROM {table}
-        WHERE direction = %s AND user_id BETWEEN %s AND %s AND user_id {among}
+        WHERE source_id BETWEEN %s AND %s AND source_id {among} AND direction = %s
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [direction, min(ids), max(ids), *params])
+        cursor.execute(sql, [ids[0], ids[-1], *params, direction])
         return cursor.fetchall()
 
 
@@ -382,6 +387,7 @@ def member_batch_load(*, nodes: RunNodes, user_ids: Sequence[int]) -> MemberBatc
     sources: dict[int, list[Source]] = {uid: [] for uid in user_ids}
     for s in Source.objects.filter(of_members(user_ids)):
         sources[s.user_id].append(s)
+    source_ids = [s.pk for held in sources.values() for s in held]
     posts = list(
         Post.objects.filter(of_members(user_ids)).values_list(
             "user_id", "at", "engagers", "likes", "reshares", "replies", "mentions", "tags", "terms"
@@ -391,9 +397,9 @@ def member_batch_load(*, nodes: RunNodes, user_ids: Sequence[int]) -> MemberBatc
     engagements = _with_nodes(
         nodes,
         _batch_rows(_t(Engagement), f"kind, count, {ep('first_at')}, {ep('last_at')}", "in",
-                    user_ids),
+                    source_ids),
     )  # fmt: skip
-    followers = _with_nodes(nodes, _batch_rows(_t(Follow), ep("at"), "follower", user_ids))
+    followers = _with_nodes(nodes, _batch_rows(_t(Follow), ep("at"), "follower", source_ids))
     first_post: dict[int, int] = {}
     for uid, at, *_ in posts:
         first_post[uid] = min(first_post.get(uid, now), to_unix(at))
