@@ -11,6 +11,7 @@ from .model import (
     Archive,
     ArchiveInvalid,
     EdgeAgg,
+    EdgeColumns,
     LineError,
     PostAgg,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Archive",
     "ArchiveInvalid",
     "EdgeAgg",
+    "EdgeColumns",
     "LineError",
     "PostAgg",
     "handle_key",

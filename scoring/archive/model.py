@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 NETWORKS: Final[frozenset[str]] = frozenset({"mastodon", "github", "bluesky", "x", "other"})
 INTERACTION_KINDS: Final[tuple[str, ...]] = ("like", "reshare", "reply", "mention")
 
@@ -85,13 +88,51 @@ class EdgeAgg:
     last_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class EdgeColumns:
+    """Every edge of an archive as NumPy columns, in the order `Archive.edges` lists them:
+    what storing them needs, without an object per edge."""
+
+    counterpart: npt.NDArray[np.int64]  # handle keys
+    kind: npt.NDArray[np.int64]  # index into INTERACTION_KINDS
+    given: npt.NDArray[np.bool_]  # direction "out" (else "in")
+    count: npt.NDArray[np.int64]
+    first_us: npt.NDArray[np.int64]  # Unix microseconds
+    last_us: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.counterpart)
+
+    def aggregates(self) -> dict[tuple[int, str, str], EdgeAgg]:
+        """The same edges as `EdgeAgg`s keyed by (counterpart, kind, direction)."""
+        from .fastpath import to_datetimes
+
+        keys = self.counterpart.tolist()
+        kinds = np.array(INTERACTION_KINDS, dtype=object)[self.kind].tolist()
+        directions = np.array(["in", "out"], dtype=object)[self.given.astype(np.int64)].tolist()
+        firsts = to_datetimes(self.first_us)
+        # An edge seen once starts and ends at the same time: one object for both.
+        later = np.flatnonzero(self.last_us != self.first_us)
+        lasts_objects = np.array(firsts, dtype=object)
+        lasts_objects[later] = to_datetimes(self.last_us[later])
+        lasts = lasts_objects.tolist()
+        counts = self.count.tolist()
+        return dict(
+            zip(
+                zip(keys, kinds, directions, strict=True),
+                map(EdgeAgg, keys, kinds, directions, counts, firsts, lasts),
+                strict=True,
+            )
+        )
+
+
 @dataclass(slots=True)
 class Archive:
     """A fully validated archive, aggregated; counterparts appear only as keyed hashes."""
 
     account: Account
     posts: dict[str, PostAgg]
-    edges: dict[tuple[int, str, str], EdgeAgg]
+    edge_columns: EdgeColumns = field(compare=False)  # compared through `edges`
     followers: dict[int, datetime]
     following: dict[int, datetime]
     lines: int
@@ -100,3 +141,14 @@ class Archive:
     content_sha256: str
     first_at: datetime | None
     last_at: datetime | None
+    _edges: dict[tuple[int, str, str], EdgeAgg] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def edges(self) -> dict[tuple[int, str, str], EdgeAgg]:
+        """The edges as `EdgeAgg`s by (counterpart, kind, direction), built on first use:
+        storing an archive takes `edge_columns` and never needs them."""
+        if self._edges is None:
+            self._edges = self.edge_columns.aggregates()
+        return self._edges

@@ -31,7 +31,7 @@ from .model import (
     Account,
     Archive,
     ArchiveInvalid,
-    EdgeAgg,
+    EdgeColumns,
     LineError,
     PostAgg,
 )
@@ -59,8 +59,6 @@ _BLANK: Final = b" \t\r"
 # Keeps lines checkable when no valid account line came first. Such an archive is
 # refused anyway, so hashes made with it are never returned.
 _PLACEHOLDER_NETWORK: Final = "other"
-_KIND_OBJECTS: Final = np.array(INTERACTION_KINDS, dtype=object)
-_DIRECTION_OBJECTS: Final = np.array(["in", "out"], dtype=object)
 _get_kind = attrgetter("kind")
 _get_at = attrgetter("at")
 _get_by = attrgetter("by")
@@ -342,35 +340,25 @@ class _Reader:
         self.index_of_digest.clear()
         size = len(self.digests) * _SLOTS
         slots = np.flatnonzero(self.edge_counts[:size])
-        counts = self.edge_counts[slots].tolist()
-        first_micros = self.edge_first[slots]
-        last_micros = self.edge_last[slots]
-        self.edge_counts = self.edge_first = self.edge_last = np.zeros(0, np.int64)
-        keys = digests[slots // _SLOTS].tolist()
-        kinds = _KIND_OBJECTS[(slots % _SLOTS) >> 1].tolist()
-        directions = _DIRECTION_OBJECTS[slots & 1].tolist()
-        del slots
-        firsts = fastpath.to_datetimes(first_micros)
-        # An edge seen once starts and ends at the same time: one object for both.
-        later = np.flatnonzero(last_micros != first_micros)
-        lasts_objects = np.array(firsts, dtype=object)
-        lasts_objects[later] = fastpath.to_datetimes(last_micros[later])
-        lasts = lasts_objects.tolist()
-        del lasts_objects, later
-        edges: dict[tuple[int, str, str], EdgeAgg] = dict(
-            zip(
-                zip(keys, kinds, directions, strict=True),
-                map(EdgeAgg, keys, kinds, directions, counts, firsts, lasts),
-                strict=True,
-            )
+        edge_columns = EdgeColumns(
+            counterpart=np.array(self.digests, dtype=np.int64)[slots // _SLOTS],
+            kind=(slots % _SLOTS) >> 1,
+            given=(slots & 1).astype(np.bool_),
+            count=self.edge_counts[slots],
+            first_us=self.edge_first[slots],
+            last_us=self.edge_last[slots],
         )
-        del firsts, lasts, keys, kinds, directions, counts
+        self.edge_counts = self.edge_first = self.edge_last = np.zeros(0, np.int64)
+        del slots
         first_seen: list[datetime] = []
         last_seen: list[datetime] = []
-        if edges:
-            first_seen += fastpath.to_datetimes(first_micros[[first_micros.argmin()]])
-            last_seen += fastpath.to_datetimes(last_micros[[last_micros.argmax()]])
-        del first_micros, last_micros
+        if len(edge_columns):
+            first_seen += fastpath.to_datetimes(
+                edge_columns.first_us[[edge_columns.first_us.argmin()]]
+            )
+            last_seen += fastpath.to_datetimes(
+                edge_columns.last_us[[edge_columns.last_us.argmax()]]
+            )
 
         engaged = np.frombuffer(self.engaged, np.int64) if self.engaged else np.zeros(0, np.int64)
         post_kind = engaged >> _PAIR_SHIFT
@@ -397,7 +385,7 @@ class _Reader:
         return Archive(
             account=self.account,
             posts=self.posts,
-            edges=edges,
+            edge_columns=edge_columns,
             followers=self.followers,
             following=self.following,
             lines=self.lineno,

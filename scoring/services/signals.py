@@ -5,13 +5,12 @@ Callers hold the member's row lock and have re-checked consent (invariant 2).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
 from django.db import connection
 
-from scoring.archive import Archive, EdgeAgg, PostAgg
+from scoring.archive import INTERACTION_KINDS, Archive, EdgeAgg, EdgeColumns, PostAgg
 from scoring.models import Engagement, Follow, FollowDirection, ImportedContent, Post, Source
 from scoring.services.bulk import bulk_insert, copy_columns, unix_us
 
@@ -31,32 +30,57 @@ def posts_insert(source: Source, posts: Iterable[PostAgg]) -> None:
 
 
 def engagements_insert(source: Source, edges: Iterable[EdgeAgg]) -> None:
-    sid, uid = source.pk, source.user_id
+    """Insert engagement aggregates (a sync's new edges)."""
+    rows = list(edges)
     if connection.vendor == "postgresql":
-        groups: dict[tuple[str, str], list[EdgeAgg]] = defaultdict(list)
-        for e in edges:
-            groups[(e.kind, e.direction)].append(e)
-        for (kind, direction), group in groups.items():
-            copy_columns(
-                Engagement,
-                [("source_id", "int8", sid), ("user_id", "int8", uid),
-                 ("counterpart", "int8", np.fromiter((e.counterpart for e in group), np.int64)),
-                 ("kind", "text", kind), ("direction", "text", direction),
-                 ("count", "int4", np.fromiter((e.count for e in group), np.int64)),
-                 ("first_at", "timestamptz", unix_us(e.first_at for e in group)),
-                 ("last_at", "timestamptz", unix_us(e.last_at for e in group))],
-                len(group),
-            )  # fmt: skip
+        columns = EdgeColumns(
+            counterpart=np.fromiter((e.counterpart for e in rows), np.int64, len(rows)),
+            kind=np.fromiter((_KIND_INDEX[e.kind] for e in rows), np.int64, len(rows)),
+            given=np.fromiter((e.direction == "out" for e in rows), np.bool_, len(rows)),
+            count=np.fromiter((e.count for e in rows), np.int64, len(rows)),
+            first_us=unix_us(e.first_at for e in rows),
+            last_us=unix_us(e.last_at for e in rows),
+        )
+        engagement_columns_insert(source, columns)
         return
+    sid, uid = source.pk, source.user_id
     bulk_insert(
         Engagement,
         ["source_id", "user_id", "counterpart", "kind", "direction", "count"]
         + ["first_at", "last_at"],
         (
             (sid, uid, e.counterpart, e.kind, e.direction, e.count, e.first_at, e.last_at)
-            for e in edges
+            for e in rows
         ),
     )
+
+
+def engagement_columns_insert(source: Source, edges: EdgeColumns) -> None:
+    """Insert an archive's engagement aggregates straight from its columns.
+
+    On PostgreSQL by binary COPY, one group per kind and direction (the text values of a
+    group are constants); elsewhere through `engagements_insert`'s row path.
+    """
+    if connection.vendor != "postgresql":
+        engagements_insert(source, edges.aggregates().values())
+        return
+    group_of = edges.kind * 2 + edges.given
+    for group in np.unique(group_of).tolist():
+        at = np.flatnonzero(group_of == group)
+        copy_columns(
+            Engagement,
+            [("source_id", "int8", source.pk), ("user_id", "int8", source.user_id),
+             ("counterpart", "int8", edges.counterpart[at]),
+             ("kind", "text", INTERACTION_KINDS[group >> 1]),
+             ("direction", "text", "out" if group & 1 else "in"),
+             ("count", "int4", edges.count[at]),
+             ("first_at", "timestamptz", edges.first_us[at]),
+             ("last_at", "timestamptz", edges.last_us[at])],
+            len(at),
+        )  # fmt: skip
+
+
+_KIND_INDEX = {kind: index for index, kind in enumerate(INTERACTION_KINDS)}
 
 
 def follows_replace(source: Source, archive: Archive) -> None:
@@ -96,7 +120,7 @@ def source_signals_replace(source: Source, archive: Archive) -> None:
     Post.objects.filter(source=source).delete()
     Engagement.objects.filter(source=source).delete()
     posts_insert(source, archive.posts.values())
-    engagements_insert(source, archive.edges.values())
+    engagement_columns_insert(source, archive.edge_columns)
     follows_replace(source, archive)
 
 

@@ -471,6 +471,7 @@ def outcome(data: bytes) -> tuple[Any, ...]:
         return ("refused", refused.errors, refused.truncated, seen)
     return (
         archive,
+        archive.edges,
         list(archive.edges),
         list(archive.followers),
         list(archive.following),
