@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 
 from .model import MAX_HANDLE_CHARS, MIN_SECRET_BYTES, NETWORKS
 
 _SHA256_BLOCK = 64
+
+
+# Handles already in canonical form (lowercase ASCII, dot-separated parts of 1 to 63
+# characters, at most one '@'): normalising them changes nothing, so the checks below are
+# skipped for them. Anything else takes the full path, which decides and explains.
+_PART = r"[a-z0-9_\-]{1,63}(?:\.[a-z0-9_\-]{1,63})*"
+_CANONICAL = re.compile(f"{_PART}(?:@{_PART})?")
 
 
 def normalise_handle(handle: str) -> str:
@@ -18,6 +26,14 @@ def normalise_handle(handle: str) -> str:
     IDNA-encoded. Raises ValueError, never quoting the handle, when it is empty, holds
     whitespace or control characters, or is longer than 320 characters.
     """
+    if isinstance(handle, str):
+        text = handle[1:] if handle.startswith("@") else handle
+        if len(text) <= MAX_HANDLE_CHARS and _CANONICAL.fullmatch(text):
+            return text
+    return _normalise(handle)
+
+
+def _normalise(handle: str) -> str:
     if not isinstance(handle, str):
         raise ValueError("a handle must be a string")
     text = handle.strip()
@@ -64,7 +80,8 @@ def _normalise_domain(domain: str) -> str:
     except UnicodeError:
         # The codec's message can quote the label, so it is not passed on.
         raise ValueError("the handle's domain is not a valid domain name") from None
-    if "" in encoded.split("."):
+    # Nameprep can turn a character into a space (U+00B4 becomes a space and an accent).
+    if "" in encoded.split(".") or not encoded.isprintable() or " " in encoded:
         raise ValueError("the handle's domain is not a valid domain name")
     return encoded
 

@@ -643,3 +643,30 @@ def test_msgspec_decodes_a_line_only_as_orjson_does(
             ("follower", "by") if isinstance(decoded, fastpath.Follower) else ("following", "of")
         )
         assert as_orjson == {"type": type_, key: fields["by"], "at": fields["at"]}
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.text(alphabet="aZ09_-.@ \t\u00e9\u200b", max_size=80)
+    | st.from_regex(r"@?[a-z0-9_\-]{1,70}(\.[a-z0-9_\-]{0,64}){0,3}(@[a-z0-9\-.]{0,70})?\.?")
+)
+def test_the_canonical_shortcut_changes_no_result(text: str) -> None:
+    from scoring.archive import handles
+
+    def full(value: str) -> str | Exception:
+        try:
+            return handles._normalise(value)
+        except ValueError as refused:
+            return refused
+
+    def shortcut(value: str) -> str | Exception:
+        try:
+            return handles.normalise_handle(value)
+        except ValueError as refused:
+            return refused
+
+    expected, got = full(text), shortcut(text)
+    if isinstance(expected, Exception):
+        assert isinstance(got, ValueError) and str(got) == str(expected)
+    else:
+        assert got == expected
