@@ -67,6 +67,8 @@ def engagement_columns_insert(source: Source, edges: EdgeColumns) -> None:
     group_of = edges.kind * 2 + edges.given
     for group in np.unique(group_of).tolist():
         at = np.flatnonzero(group_of == group)
+        # In key order, the unique index grows at its end instead of at random places.
+        at = at[np.argsort(edges.counterpart[at], kind="stable")]
         copy_columns(
             Engagement,
             [("source_id", "int8", source.pk), ("user_id", "int8", source.user_id),
