@@ -45,6 +45,7 @@ class Holding:
 HOLDINGS: list[Holding] = [
     # --- scoring: signals, scores, topics ---------------------------------------------
     Holding("scoring.GamingFlag", "user_id", "patterns that looked like gaming, with evidence"),
+    Holding("scoring.Dispute", "user_id", "your disputes and how moderators resolved them"),
     Holding("scoring.Topic", "user_id", "your topics: suggested, approved, rejected, blocked"),
     Holding("scoring.ScoreSnapshot", "user_id", "your score history, one entry per run"),
     Holding("scoring.Score", "user_id", "your current score with its components"),

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from profiles.http import request_member
-from scoring.models import DeniedTopic, GamingFlag, ImportJob, Score
+from scoring.models import DeniedTopic, Dispute, DisputeStatus, GamingFlag, ImportJob, Score
+from scoring.services.disputes import DisputeRefused, dispute_resolve
 from scoring.services.topics import denied_topic_add, denied_topic_remove
 
 
@@ -68,3 +70,67 @@ class DeniedTopicAdmin(admin.ModelAdmin):
     def remove_selected(self, request: HttpRequest, queryset: QuerySet[DeniedTopic]) -> None:
         for denied in queryset:
             denied_topic_remove(moderator=request_member(request), denied=denied)
+
+
+class DisputeResolutionForm(forms.ModelForm):  # type: ignore[type-arg]
+    outcome = forms.ChoiceField(
+        choices=[("upheld", "Uphold"), ("rejected", "Reject")],
+        widget=forms.RadioSelect,
+        help_text="Either way the member is rescored, and the decision is audited.",
+    )
+
+    class Meta:
+        model = Dispute
+        fields = ["resolution"]
+
+    def clean_resolution(self) -> str:
+        text = (self.cleaned_data.get("resolution") or "").strip()
+        if not text:
+            raise forms.ValidationError("Write the resolution the member will read.")
+        return text
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """The moderation queue: open disputes first. Resolving one goes through the audited
+    service, which rescores the member; a resolved dispute is read-only."""
+
+    list_display = ["created_at", "user", "subject", "detail", "status", "resolved_by"]
+    list_filter = ["status", "subject"]
+    ordering = ["created_at"]
+    readonly_fields = ["user", "subject", "detail", "reason", "created_at"]
+    form = DisputeResolutionForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and obj.status != DisputeStatus.OPEN:
+            return [*self.readonly_fields, "status", "resolution", "resolved_by", "resolved_at"]
+        return list(self.readonly_fields)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.status != DisputeStatus.OPEN:
+            return [*self.readonly_fields, "status", "resolution", "resolved_by", "resolved_at"]
+        return [*self.readonly_fields, "outcome", "resolution"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None and obj.status != DisputeStatus.OPEN:
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # members open disputes; moderators answer them
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            dispute_resolve(
+                moderator=request_member(request),
+                dispute_id=obj.pk,
+                upheld=form.cleaned_data["outcome"] == "upheld",
+                resolution=form.cleaned_data["resolution"],
+            )
+        except DisputeRefused as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)

@@ -12,7 +12,16 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from profiles.models import User
-from scoring.models import GamingFlag, ImportJob, Score, ScoreSnapshot, ScoringRun, Source, Topic
+from scoring.models import (
+    Dispute,
+    GamingFlag,
+    ImportJob,
+    Score,
+    ScoreSnapshot,
+    ScoringRun,
+    Source,
+    Topic,
+)
 
 COMPONENT_LABELS = {
     "base": "Base",
@@ -100,6 +109,10 @@ def member_topics(*, member: User) -> QuerySet[Topic]:
 
 def member_flags(*, member: User) -> QuerySet[GamingFlag]:
     return GamingFlag.objects.filter(user=member).order_by("kind")
+
+
+def member_disputes(*, member: User) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(user=member).order_by("-created_at")
 
 
 def score_run(score: Score) -> ScoringRun | None:

@@ -5,6 +5,7 @@ from scoring import views
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("topics/", views.topics, name="topics"),
+    path("disputes/", views.disputes, name="disputes"),
     path("how-scores-work/", views.how_scores_work, name="how_scores_work"),
     path("imports/new/", views.import_new, name="import_new"),
     path("imports/<uuid:job_id>/", views.import_detail, name="import_detail"),

@@ -26,6 +26,7 @@ from scoring.models import SyncStatus
 from scoring.providers.mastodon.forms import InstanceForm
 from scoring.providers.mastodon.views import mastodon_login_start
 from scoring.services import sources as source_services
+from scoring.services.disputes import DisputeRefused, dispute_open
 from scoring.services.imports import ImportRefused, _too_large_message, archive_import_create
 from scoring.services.topics import TopicError, topic_add, topic_decide
 
@@ -294,3 +295,41 @@ def how_scores_work(request: HttpRequest) -> HttpResponse:
     text = (settings.BASE_DIR / "docs" / "scoring.md").read_text()
     html = markdown.markdown(text, extensions=["tables", "fenced_code"])
     return render(request, "scoring/how_scores_work.html", {"body": html})
+
+
+@login_required
+def disputes(request: HttpRequest) -> HttpResponse:
+    """The member's disputes, and the form to open one about their score, a flag or a
+    topic. A moderator answers each; the answer rescores the member."""
+    member = request_member(request)
+    error = ""
+    chosen, reason = request.POST.get("what", "score:"), request.POST.get("reason", "")
+    if request.method == "POST":
+        subject, _, detail = chosen.partition(":")
+        try:
+            dispute_open(member=member, subject=subject, detail=detail, reason=reason)
+        except DisputeRefused as exc:
+            error = str(exc)
+        else:
+            messages.success(request, "Your dispute was sent to the moderators.")
+            return redirect("disputes")
+    choices = [("score:", "My score")]
+    choices += [
+        (f"flag:{f.kind}", f"Flag: {selectors.FLAG_TEXTS.get(f.kind, (f.kind,))[0]}")
+        for f in selectors.member_flags(member=member)
+    ]
+    choices += [
+        (f"topic:{t.label}", f"Topic: {t.label}") for t in selectors.member_topics(member=member)
+    ]
+    return render(
+        request,
+        "scoring/disputes.html",
+        {
+            "disputes": selectors.member_disputes(member=member),
+            "choices": choices,
+            "chosen": chosen,
+            "reason": reason if error else "",
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

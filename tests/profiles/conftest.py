@@ -102,6 +102,10 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
     apps.get_model("scoring.GamingFlag").objects.create(
         user=alice, kind="burst", evidence={"posts": 3}, discount=0.1, run_id=uuid.uuid4()
     )
+    apps.get_model("scoring.Dispute").objects.create(
+        user=alice, subject="topic", detail="privacy", reason="Not mine", resolved_by=mod,
+        status="rejected", resolution="It is, from your posts.",
+    )  # fmt: skip
 
     address = EmailAddress.objects.create(
         user=alice, email=alice.email, verified=True, primary=True
