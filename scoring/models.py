@@ -170,17 +170,19 @@ class Direction(models.TextChoices):
     OUT = "out", "Given"
 
 
-class Engagement(models.Model):
-    """Engagement between the member and one counterpart, by kind and direction."""
+class SignalRow(models.Model):
+    """A row of a source's signals.
 
-    # Written by the millions, so no per-row foreign-key check and no index beyond the
-    # unique one, which leads with `source` and serves every read (a member's rows are
-    # found through their sources). Integrity is the services' job: rows are written only
-    # with their source locked, and deleted with it (signals.source_delete).
+    Written by the millions, so no per-row foreign-key check and no index beyond each
+    table's unique one, which leads with `source` and serves every read (a member's rows
+    are found through their sources). Integrity is the services' job: rows are written
+    only with their source locked, and deleted with it (signals.source_delete).
+    """
+
     source = models.ForeignKey(
         Source,
         on_delete=models.CASCADE,
-        related_name="engagements",
+        related_name="%(class)ss",
         db_constraint=False,
         db_index=False,
     )
@@ -191,6 +193,14 @@ class Engagement(models.Model):
         db_constraint=False,
         db_index=False,
     )
+
+    class Meta:
+        abstract = True
+
+
+class Engagement(SignalRow):
+    """Engagement between the member and one counterpart, by kind and direction."""
+
     counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     kind = models.CharField(max_length=16)
     direction = models.CharField(max_length=3, choices=Direction.choices)
@@ -214,25 +224,7 @@ class FollowDirection(models.TextChoices):
     FOLLOWING = "following", "Followed by the member"
 
 
-class Follow(models.Model):
-    # Written by the millions, so no per-row foreign-key check and no index beyond the
-    # unique one, which leads with `source` and serves every read (a member's rows are
-    # found through their sources). Integrity is the services' job: rows are written only
-    # with their source locked, and deleted with it (signals.source_delete).
-    source = models.ForeignKey(
-        Source,
-        on_delete=models.CASCADE,
-        related_name="follows",
-        db_constraint=False,
-        db_index=False,
-    )
-    user = models.ForeignKey(  # the source's member, copied
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+class Follow(SignalRow):
     counterpart = models.BigIntegerField(help_text="Handle key (a truncated keyed hash).")
     direction = models.CharField(max_length=16, choices=FollowDirection.choices)
     at = models.DateTimeField()
