@@ -60,6 +60,14 @@ def test_a_person_signs_up_imports_sees_a_score_and_withdraws(
     expect(page.get_by_test_id("components")).to_contain_text("Reach")
     page.screenshot(path=str(Path(__file__).parent.parent.parent / "var" / "e2e-dashboard.png"))
 
+    page.get_by_role("link", name="Dispute your score, a flag or a topic").click()
+    page.get_by_label("What do you dispute?").select_option(label="My score")
+    page.get_by_label("Why?").fill("Most of my followers are colleagues.")
+    page.get_by_role("button", name="Send to the moderators").click()
+    expect(page.get_by_test_id("disputes")).to_contain_text("Waiting for a moderator")
+    expect(page.get_by_test_id("disputes")).to_contain_text("Most of my followers")
+    page.get_by_role("link", name="Back to your dashboard").click()
+
     page.get_by_role("link", name="Consent").click()
     page.locator("#purpose-scoring").get_by_role("button", name="Withdraw").click()
     expect(page.get_by_role("status")).to_contain_text("scores, topics and signals were deleted")
