@@ -276,8 +276,9 @@ def _once(
 ) -> npt.NDArray[np.bool_]:
     """Which edges to keep so that each (src, dst, group) counts once, at its largest count.
 
-    Only an edge between two members can be stored twice (once by each member's source),
-    so only those are compared.
+    Only an edge between two members can be stored twice for the same events (once by
+    each member's source), so only those are compared. A member with two accounts that
+    the same person engages with holds two rows of different events, which add up.
     """
     keep = np.ones(len(src), dtype=np.bool_)
     both = np.flatnonzero((src < n_members) & (dst < n_members))
