@@ -6,6 +6,7 @@ See docs/archive-format.md for the format; `read_archive` is the one entry point
 from .handles import handle_key, make_hasher, normalise_handle
 from .model import (
     INTERACTION_KINDS,
+    KIND_INDEX,
     NETWORKS,
     Account,
     Archive,
@@ -19,6 +20,7 @@ from .reader import read_archive
 
 __all__ = [
     "INTERACTION_KINDS",
+    "KIND_INDEX",
     "NETWORKS",
     "Account",
     "Archive",

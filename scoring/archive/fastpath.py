@@ -7,6 +7,7 @@ messages and line numbers do not depend on this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from typing import Final
@@ -253,6 +254,12 @@ def _read_grid(grid: npt.NDArray[np.uint8], fraction: int, offset: bool) -> tupl
         micros = micros + number(20, fraction) * 10 ** (6 - fraction)
     good &= (micros >= MIN_MICROS) & (micros <= MAX_MICROS)
     return np.where(good, micros, 0), good
+
+
+def to_micros(values: Iterable[datetime]) -> Micros:
+    """Microseconds since EPOCH for aware datetimes, exactly (the inverse of
+    `to_datetimes`)."""
+    return np.fromiter(((value - EPOCH) // ONE_MICROSECOND for value in values), np.int64)
 
 
 def to_datetimes(micros: Micros) -> list[datetime]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
@@ -11,6 +12,7 @@ import numpy.typing as npt
 
 NETWORKS: Final[frozenset[str]] = frozenset({"mastodon", "github", "bluesky", "x", "other"})
 INTERACTION_KINDS: Final[tuple[str, ...]] = ("like", "reshare", "reply", "mention")
+KIND_INDEX: Final[dict[str, int]] = {kind: index for index, kind in enumerate(INTERACTION_KINDS)}
 
 MAX_COUNT: Final = 10**10
 MAX_HANDLE_CHARS: Final = 320
@@ -102,6 +104,22 @@ class EdgeColumns:
 
     def __len__(self) -> int:
         return len(self.counterpart)
+
+    @classmethod
+    def from_aggregates(cls, edges: Iterable[EdgeAgg]) -> EdgeColumns:
+        """The columns of some `EdgeAgg`s (the inverse of `aggregates`)."""
+        from .fastpath import to_micros
+
+        rows = list(edges)
+        n = len(rows)
+        return cls(
+            counterpart=np.fromiter((e.counterpart for e in rows), np.int64, n),
+            kind=np.fromiter((KIND_INDEX[e.kind] for e in rows), np.int64, n),
+            given=np.fromiter((e.direction == "out" for e in rows), np.bool_, n),
+            count=np.fromiter((e.count for e in rows), np.int64, n),
+            first_us=to_micros(e.first_at for e in rows),
+            last_us=to_micros(e.last_at for e in rows),
+        )
 
     def aggregates(self) -> dict[tuple[int, str, str], EdgeAgg]:
         """The same edges as `EdgeAgg`s keyed by (counterpart, kind, direction)."""

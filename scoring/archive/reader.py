@@ -27,6 +27,7 @@ from .checks import Bad
 from .handles import KeyedHash, check_hash_key, normalise_handle
 from .model import (
     INTERACTION_KINDS,
+    KIND_INDEX,
     MAX_TEXT_CHARS,
     Account,
     Archive,
@@ -43,7 +44,7 @@ from .terms import extract_terms
 # microseconds since 1970, UTC) live in three NumPy arrays, updated a batch at a time.
 _SLOTS: Final = 2 * len(INTERACTION_KINDS)
 _KINDS: Final = len(INTERACTION_KINDS)
-_KIND_INDEX: Final[dict[Any, int]] = {kind: index for index, kind in enumerate(INTERACTION_KINDS)}
+_KIND_INDEX: Final[dict[Any, int]] = KIND_INDEX  # any key: a miss is the check
 # For the fast path: interaction kinds, then the marks of follower and following lines.
 _LINE_KIND: Final[dict[object, int]] = {
     **_KIND_INDEX,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import orjson
 from django.db import connection, models
 
@@ -144,8 +143,6 @@ def bulk_insert_table(
 
 # --- Binary COPY of fixed-width columns -------------------------------------------------
 
-_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 UTC, PostgreSQL's zero, in Unix µs
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _WIDTHS = {"int8": ">i8", "int4": ">i4", "timestamptz": ">i8"}
@@ -196,8 +193,3 @@ def copy_columns(
             copy.write(view[start : start + step])
         copy.write(b"\xff\xff")
     return n_rows
-
-
-def unix_us(values: Iterable[datetime]) -> npt.NDArray[np.int64]:
-    """Aware datetimes as Unix microseconds, exactly."""
-    return np.fromiter(((v - _UNIX) // _MICROSECOND for v in values), dtype=np.int64)

@@ -11,8 +11,9 @@ import numpy as np
 from django.db import connection
 
 from scoring.archive import INTERACTION_KINDS, Archive, EdgeAgg, EdgeColumns, PostAgg
+from scoring.archive.fastpath import to_micros
 from scoring.models import Engagement, Follow, FollowDirection, ImportedContent, Post, Source
-from scoring.services.bulk import bulk_insert, copy_columns, unix_us
+from scoring.services.bulk import bulk_insert, copy_columns
 
 
 def posts_insert(source: Source, posts: Iterable[PostAgg]) -> None:
@@ -33,14 +34,7 @@ def engagements_insert(source: Source, edges: Iterable[EdgeAgg]) -> None:
     """Insert engagement aggregates (a sync's new edges)."""
     rows = list(edges)
     if connection.vendor == "postgresql":
-        columns = EdgeColumns(
-            counterpart=np.fromiter((e.counterpart for e in rows), np.int64, len(rows)),
-            kind=np.fromiter((_KIND_INDEX[e.kind] for e in rows), np.int64, len(rows)),
-            given=np.fromiter((e.direction == "out" for e in rows), np.bool_, len(rows)),
-            count=np.fromiter((e.count for e in rows), np.int64, len(rows)),
-            first_us=unix_us(e.first_at for e in rows),
-            last_us=unix_us(e.last_at for e in rows),
-        )
+        columns = EdgeColumns.from_aggregates(rows)
         engagement_columns_insert(source, columns)
         return
     sid, uid = source.pk, source.user_id
@@ -82,9 +76,6 @@ def engagement_columns_insert(source: Source, edges: EdgeColumns) -> None:
         )  # fmt: skip
 
 
-_KIND_INDEX = {kind: index for index, kind in enumerate(INTERACTION_KINDS)}
-
-
 def follows_replace(source: Source, archive: Archive) -> None:
     """Follows are a snapshot, in archives and syncs alike: the newest replaces the rest."""
     Follow.objects.filter(source=source).delete()
@@ -99,7 +90,7 @@ def follows_replace(source: Source, archive: Archive) -> None:
                 [("source_id", "int8", sid), ("user_id", "int8", uid),
                  ("counterpart", "int8", np.fromiter(items.keys(), np.int64, len(items))),
                  ("direction", "text", str(direction)),
-                 ("at", "timestamptz", unix_us(items.values()))],
+                 ("at", "timestamptz", to_micros(items.values()))],
                 len(items),
             )  # fmt: skip
         return

@@ -905,3 +905,15 @@ def test_a_domain_that_nameprep_turns_into_a_space_is_refused() -> None:
     for handle in ("´.", "bob@´.example"):
         with pytest.raises(ValueError, match="not a valid domain name"):
             normalise_handle(handle)
+
+
+def test_edge_columns_and_aggregates_convert_both_ways() -> None:
+    from scoring.archive import EdgeColumns
+
+    archive = read(encode(ACCOUNT, POST, LIKE, RESHARE, with_(LIKE, at="2026-10-03T00:00:00.5Z")))
+    edges = archive.edges
+    assert len(edges) == 2
+    again = EdgeColumns.from_aggregates(edges.values())
+    assert again.aggregates() == edges
+    for name in ("counterpart", "kind", "given", "count", "first_us", "last_us"):
+        assert (getattr(again, name) == getattr(archive.edge_columns, name)).all(), name

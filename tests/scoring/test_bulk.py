@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 
 from profiles.models import User
+from scoring.archive.fastpath import to_micros
 from scoring.models import Engagement, Source
-from scoring.services.bulk import copy_columns, unix_us
+from scoring.services.bulk import copy_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +30,8 @@ def test_binary_copy_stores_the_exact_values(alice: User) -> None:
         [("source_id", "int8", source.pk), ("user_id", "int8", alice.pk),
          ("counterpart", "int8", keys), ("kind", "text", "reshare"),
          ("direction", "text", "out"), ("count", "int4", counts),
-         ("first_at", "timestamptz", unix_us(firsts)),
-         ("last_at", "timestamptz", unix_us(reversed(firsts)))],
+         ("first_at", "timestamptz", to_micros(firsts)),
+         ("last_at", "timestamptz", to_micros(reversed(firsts)))],
         3,
     )  # fmt: skip
     stored = list(
