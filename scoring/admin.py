@@ -101,22 +101,17 @@ class DisputeAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "subject", "detail", "reason", "created_at"]
     form = DisputeResolutionForm
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is not None and obj.status != DisputeStatus.OPEN:
-            return [*self.readonly_fields, "status", "resolution", "resolved_by", "resolved_at"]
-        return list(self.readonly_fields)
-
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and obj.status != DisputeStatus.OPEN:
             return [*self.readonly_fields, "status", "resolution", "resolved_by", "resolved_at"]
         return [*self.readonly_fields, "outcome", "resolution"]
 
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An answered dispute is shown, never changed: Django renders it read-only and
+        # refuses a post to it.
         if obj is not None and obj.status != DisputeStatus.OPEN:
-            kwargs["form"] = forms.ModelForm
-        return super().get_form(request, obj, change, **kwargs)
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # members open disputes; moderators answer them

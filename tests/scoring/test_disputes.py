@@ -135,3 +135,19 @@ def test_members_cannot_reach_the_moderation_queue(client: Client, alice: User) 
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     dispute.refresh_from_db()
     assert dispute.status == DisputeStatus.OPEN
+
+
+def test_an_answered_dispute_cannot_be_changed_in_the_admin(
+    client: Client, alice: User, mod: User
+) -> None:
+    dispute = dispute_open(member=alice, subject="score", reason="Too low")
+    dispute_resolve(moderator=mod, dispute_id=dispute.pk, upheld=False, resolution="Right.")
+    mod.is_superuser = True
+    mod.save(update_fields=["is_superuser"])
+    client.force_login(mod)
+    url = reverse("admin:scoring_dispute_change", args=[dispute.pk])
+    response = client.post(url, {"outcome": "upheld", "resolution": "Changed my mind"})
+    assert response.status_code == 403
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution) == (DisputeStatus.REJECTED, "Right.")
+    assert AuditEntry.objects.filter(action__startswith="dispute.").count() == 1
