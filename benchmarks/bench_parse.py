@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scoring.archive import normalise_handle, read_archive  # noqa: E402
-from scoring.archive_synth import generate_archive  # noqa: E402
+from benchmarks.archive_synth import generate_archive  # noqa: E402
+from signals.archive import normalise_handle, read_archive  # noqa: E402
 
 SECRET = b"benchmark-secret-0123456789abcdef"
 

@@ -104,9 +104,12 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
+    # The apps, lowest first: profiles <- signals <- scoring <- moderation.
     "profiles",
+    "signals",
+    "signals.providers.mastodon",
     "scoring",
-    "scoring.providers.mastodon",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -235,23 +238,23 @@ SOURCE_FULL_SYNC_DAYS = _read("SOURCE_FULL_SYNC_DAYS", int, 7)
 # Every periodic schedule lives here, and only here.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-scores": {
-        "task": "scoring.tasks.dispatch_due_scores",
+        "task": "scoring.tasks.scoring_dispatch",
         "schedule": float(SCORING_DISPATCH_SECONDS),
     },
     "prune-old-signals": {
-        "task": "scoring.tasks.prune_old_signals",
+        "task": "signals.tasks.signals_prune",
         "schedule": crontab(minute=41, hour=3),
     },
     "prune-stale-imports": {
-        "task": "scoring.tasks.prune_stale_imports",
+        "task": "signals.tasks.imports_prune_stale",
         "schedule": crontab(minute=17),
     },
     "prune-data-exports": {
-        "task": "profiles.tasks.prune_data_exports",
+        "task": "profiles.tasks.data_exports_prune",
         "schedule": crontab(minute=43),
     },
     "dispatch-due-source-syncs": {
-        "task": "scoring.tasks.dispatch_due_source_syncs",
+        "task": "signals.tasks.sources_dispatch_due",
         "schedule": float(SOURCE_SYNC_DISPATCH_SECONDS),
     },
 }
@@ -385,7 +388,7 @@ WHITENOISE_USE_FINDERS = _read("WHITENOISE_USE_FINDERS", bool, False)
 # --- Imports --------------------------------------------------------------------------
 IMPORT_MAX_BYTES = _read("IMPORT_MAX_MB", int, 200) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_HANDLERS = ["scoring.uploads.LimitedTemporaryFileUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["signals.uploads.LimitedTemporaryFileUploadHandler"]
 SIGNAL_RETENTION_DAYS = _read("SIGNAL_RETENTION_DAYS", int, 90)
 SCORE_INTERVAL_HOURS = _read("SCORE_INTERVAL_HOURS", int, 24)
 # Where a run keeps its trust vectors for its batches: shared by all workers (see operations).

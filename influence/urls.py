@@ -7,6 +7,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("signals.urls")),
     path("", include("scoring.urls")),
+    path("", include("moderation.urls")),
     path("", include("profiles.urls")),
 ]

@@ -45,25 +45,25 @@ class Holding:
 HOLDINGS: list[Holding] = [
     # --- scoring: signals, scores, topics ---------------------------------------------
     Holding("scoring.GamingFlag", "user_id", "patterns that looked like gaming, with evidence"),
-    Holding("scoring.Dispute", "user_id", "your disputes and how moderators resolved them"),
+    Holding("moderation.Dispute", "user_id", "your disputes and how moderators resolved them"),
     Holding("scoring.Topic", "user_id", "your topics: suggested, approved, rejected, blocked"),
     Holding("scoring.ScoreSnapshot", "user_id", "your score history, one entry per run"),
     Holding("scoring.Score", "user_id", "your current score with its components"),
     Holding("scoring.ScoringState", "user_id", "when you are next due for scoring"),
-    # Found through their sources: these tables are indexed by source only (scoring/models).
-    Holding("scoring.Follow", "source__user_id", "follows, with counterparts as keyed hashes"),
+    # Found through their sources: these tables are indexed by source only (signals/models).
+    Holding("signals.Follow", "source__user_id", "follows, with counterparts as keyed hashes"),
     Holding(
-        "scoring.Engagement", "source__user_id", "engagement counts, counterparts as keyed hashes"
+        "signals.Engagement", "source__user_id", "engagement counts, counterparts as keyed hashes"
     ),
-    Holding("scoring.Post", "user_id", "per-post aggregates (never the text)"),
-    Holding("scoring.ImportedContent", "source__user_id", "hashes of archives already read"),
+    Holding("signals.Post", "user_id", "per-post aggregates (never the text)"),
+    Holding("signals.ImportedContent", "source__user_id", "hashes of archives already read"),
     Holding(
-        "scoring.ImportJob",
+        "signals.ImportJob",
         "user_id",
         "your archive uploads and their outcome",
         file_fields=("file",),
     ),
-    Holding("scoring.Source", "user_id", "the accounts you connected or imported"),
+    Holding("signals.Source", "user_id", "the accounts you connected or imported"),
     # --- sign-in: allauth ---------------------------------------------------------------
     Holding(
         "socialaccount.SocialToken",

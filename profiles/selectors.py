@@ -11,9 +11,7 @@ from django.conf import settings
 from django.db.models import (
     BooleanField,
     CharField,
-    Exists,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
 )
@@ -151,60 +149,6 @@ def receipt_documents(*, user: User) -> dict[str, Any]:
     """Every receipt of one member, oldest first."""
     records = ConsentRecord.objects.filter(user=user).order_by("created_at", "id")
     return {"receipts": [receipt_document(r) for r in records]}
-
-
-# --- Public profile and directory (invariant 5) -----------------------------------------
-
-
-@dataclass(frozen=True)
-class PublicProfile:
-    member: User
-    score: Any  # scoring.models.Score | None: shown only under scoring consent too
-    topics: list[str]  # approved by the member (invariant 4)
-
-
-def _approved_topics() -> QuerySet[Any]:
-    from scoring.models import Topic, TopicStatus
-
-    return Topic.objects.filter(status=TopicStatus.APPROVED).order_by("-score", "label")
-
-
-def public_profile_for_viewer(*, slug: str) -> PublicProfile:
-    """A member's public page, for anyone: only while they grant ``public_profile`` under the
-    current policy. Anything else (no such page, no consent, paused) is the same 404.
-    """
-    member = User.objects.filter(public_slug=slug).filter(is_active=True).first()
-    if member is None:
-        raise Http404("No such page.")
-    if not has_active_consent(user_id=member.pk, purpose=Purpose.PUBLIC_PROFILE):
-        raise Http404("No such page.")
-    score, topics = None, []
-    if has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
-        from scoring.selectors import current_score
-
-        score = current_score(member=member)
-        topics = list(_approved_topics().filter(user=member).values_list("label", flat=True))
-    return PublicProfile(member=member, score=score, topics=topics)
-
-
-def directory_members(*, topic: str = "") -> QuerySet[User]:
-    """Members listed in the directory: only those who grant ``discovery`` now, optionally
-    those with an approved topic of that name.
-
-    Each carries ``has_public_page`` (the directory links only to pages that answer) and
-    ``approved_topics`` (a list of labels).
-    """
-    listed = users_with_active_consent(Purpose.DISCOVERY)
-    if topic:
-        listed = listed.filter(
-            pk__in=_approved_topics().filter(label__iexact=topic.strip()).values("user_id")
-        )
-    public = with_active_consent(User.objects.all(), Purpose.PUBLIC_PROFILE)
-    return (
-        listed.annotate(has_public_page=Exists(public.filter(pk=OuterRef("pk"))))
-        .prefetch_related(Prefetch("topics", _approved_topics(), to_attr="approved_topics"))
-        .order_by("date_joined", "id")
-    )
 
 
 # --- Exports --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ erasure, and the tokens are deleted here either way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,12 @@ from allauth.socialaccount.models import SocialToken
 log = logging.getLogger(__name__)
 
 TIMEOUT = 5
+
+# Providers whose credentials live outside allauth's SocialApp (Mastodon registers one
+# client per instance) fill these from their AppConfig.ready(): reading a member's token
+# with its client's credentials, and revoking it. A door for higher apps (profiles/hooks.py).
+TOKEN_READERS: dict[str, Callable[[SocialToken], ProviderToken | None]] = {}
+REVOKERS: dict[str, Callable[[ProviderToken], bool]] = {}
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,10 @@ def provider_tokens(*, user_id: int) -> list[ProviderToken]:
     for token in SocialToken.objects.filter(account__user_id=user_id).select_related(
         "account", "app"
     ):
-        if token.account.provider == "mastodon":
-            mastodon = _mastodon_token(token)
-            if mastodon is not None:
-                tokens.append(mastodon)
+        if token.account.provider in TOKEN_READERS:
+            own = TOKEN_READERS[token.account.provider](token)
+            if own is not None:
+                tokens.append(own)
             continue
         app = token.app
         if app is None:
@@ -74,8 +81,8 @@ def token_revoke(token: ProviderToken) -> bool:
             return _revoke_github(token)
         if token.kind == "openid_connect":
             return _revoke_oidc(token)
-        if token.kind == "mastodon":
-            return _revoke_mastodon(token)
+        if token.kind in REVOKERS:
+            return REVOKERS[token.kind](token)
     except (requests.RequestException, ValueError) as exc:
         log.warning("could not revoke a %s token: %s", token.provider, type(exc).__name__)
         return False
@@ -109,38 +116,5 @@ def _revoke_oidc(token: ProviderToken) -> bool:
         data={"token": token.token, "token_type_hint": "access_token"},
         auth=(token.client_id, token.secret),
         timeout=TIMEOUT,
-    )
-    return response.status_code == 200
-
-
-def _mastodon_token(token: SocialToken) -> ProviderToken | None:
-    """A Mastodon token with the credentials of our client on the member's instance.
-
-    The account's uid is ``<account id>@<instance>``; the client is the one registered there.
-    """
-    from scoring.providers.mastodon.models import MastodonApp
-
-    instance = str(token.account.uid).rpartition("@")[2]
-    app = MastodonApp.objects.filter(domain=instance).order_by("-created_at").first()
-    if app is None or not token.token:
-        return None
-    return ProviderToken(
-        kind="mastodon",
-        provider="mastodon",
-        token=token.token,
-        client_id=app.client_id,
-        secret=app.client_secret,
-        settings={"instance": instance},
-    )
-
-
-def _revoke_mastodon(token: ProviderToken) -> bool:
-    from scoring.connectors.base import public_session
-
-    response = public_session().post(
-        f"https://{token.settings['instance']}/oauth/revoke",
-        data={"client_id": token.client_id, "client_secret": token.secret, "token": token.token},
-        timeout=TIMEOUT,
-        allow_redirects=False,
     )
     return response.status_code == 200

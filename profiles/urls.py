@@ -6,8 +6,6 @@ from profiles.views import account, consent, public, receipts
 urlpatterns = [
     path("", consent.home, name="home"),
     path("privacy/", public.privacy, name="privacy"),
-    path("people/", public.directory, name="directory"),
-    path("people/<slug:slug>/", public.public_profile, name="public_profile"),
     path("consent/", consent.consent_centre, name="consent_centre"),
     path("consent/review/", consent.reconsent, name="reconsent"),
     path("consent/receipts/", receipts.consent_receipts, name="consent_receipts"),

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
-from allauth.socialaccount.models import SocialAccount
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
 from profiles.models import User
-from scoring.models import (
-    Dispute,
-    GamingFlag,
-    ImportJob,
-    Score,
-    ScoreSnapshot,
-    ScoringRun,
-    Source,
-    Topic,
-)
+from profiles.purposes import Purpose
+from profiles.selectors import has_active_consent, users_with_active_consent, with_active_consent
+from scoring.models import GamingFlag, Score, ScoringRun, Topic, TopicStatus
 
 COMPONENT_LABELS = {
     "base": "Base",
@@ -40,14 +30,6 @@ class Component:
     points: Decimal
 
 
-def import_job_for_member(*, member: User, job_id: uuid.UUID | str) -> ImportJob:
-    """One import job, only for its own member; anything else is a 404."""
-    job = ImportJob.objects.filter(pk=job_id).filter(user=member).first()
-    if job is None:
-        raise Http404("No such import.")
-    return job
-
-
 def current_score(*, member: User) -> Score | None:
     return Score.objects.filter(user=member).first()
 
@@ -59,60 +41,12 @@ def score_components(score: Score) -> list[Component]:
     ]
 
 
-def member_sources(*, member: User) -> QuerySet[Source]:
-    return Source.objects.filter(user=member).order_by("network", "handle")
-
-
-def source_for_member(*, member: User, source_id: int) -> Source:
-    """One source, only for its own member; anything else is a 404."""
-    source = Source.objects.filter(pk=source_id).filter(user=member).first()
-    if source is None:
-        raise Http404("No such source.")
-    return source
-
-
-CONNECTABLE_PROVIDERS = ("github", "mastodon")
-
-
-def social_account_for_member(*, member: User, account_id: int) -> SocialAccount:
-    """One of the member's GitHub or Mastodon accounts; anything else is a 404."""
-    account = (
-        SocialAccount.objects.filter(pk=account_id)
-        .filter(user=member)
-        .filter(provider__in=CONNECTABLE_PROVIDERS)
-        .first()
-    )
-    if account is None:
-        raise Http404("No such account.")
-    return account
-
-
-def member_unused_accounts(*, member: User) -> QuerySet[SocialAccount]:
-    """The member's GitHub or Mastodon sign-in accounts that are not a source."""
-    return SocialAccount.objects.filter(
-        user=member, provider__in=CONNECTABLE_PROVIDERS, influence_source__isnull=True
-    ).order_by("provider", "id")
-
-
-def account_just_connected(*, member: User, provider: str, since: datetime) -> SocialAccount | None:
-    """The member's account of `provider` that allauth connected or updated since `since`."""
-    return (
-        SocialAccount.objects.filter(user=member, provider=provider, last_login__gte=since)
-        .order_by("-last_login")
-        .first()
-    )
-
-
 def member_topics(*, member: User) -> QuerySet[Topic]:
     return Topic.objects.filter(user=member).order_by("status", "-score", "label")
 
 
 def member_flags(*, member: User) -> QuerySet[GamingFlag]:
     return GamingFlag.objects.filter(user=member).order_by("kind")
-
-
-def member_disputes(*, member: User) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(user=member).order_by("-created_at")
 
 
 def score_run(score: Score) -> ScoringRun | None:
@@ -138,9 +72,51 @@ FLAG_TEXTS = {
 }
 
 
-def member_imports(*, member: User, limit: int = 10) -> QuerySet[ImportJob]:
-    return ImportJob.objects.filter(user=member).order_by("-created_at")[:limit]
+# --- Public profile and directory (invariant 5) -----------------------------------------
 
 
-def score_history(*, member: User, limit: int = 30) -> QuerySet[ScoreSnapshot]:
-    return ScoreSnapshot.objects.filter(user=member).order_by("-computed_at")[:limit]
+@dataclass(frozen=True)
+class PublicProfile:
+    member: User
+    score: Score | None  # shown only under scoring consent too
+    topics: list[str]  # approved by the member (invariant 4)
+
+
+def _approved_topics() -> QuerySet[Topic]:
+    return Topic.objects.filter(status=TopicStatus.APPROVED).order_by("-score", "label")
+
+
+def public_profile_for_viewer(*, slug: str) -> PublicProfile:
+    """A member's public page, for anyone: only while they grant ``public_profile`` under the
+    current policy. Anything else (no such page, no consent, paused) is the same 404.
+    """
+    member = User.objects.filter(public_slug=slug).filter(is_active=True).first()
+    if member is None:
+        raise Http404("No such page.")
+    if not has_active_consent(user_id=member.pk, purpose=Purpose.PUBLIC_PROFILE):
+        raise Http404("No such page.")
+    score, topics = None, []
+    if has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
+        score = current_score(member=member)
+        topics = list(_approved_topics().filter(user=member).values_list("label", flat=True))
+    return PublicProfile(member=member, score=score, topics=topics)
+
+
+def directory_members(*, topic: str = "") -> QuerySet[User]:
+    """Members listed in the directory: only those who grant ``discovery`` now, optionally
+    those with an approved topic of that name.
+
+    Each carries ``has_public_page`` (the directory links only to pages that answer) and
+    ``approved_topics`` (a list of labels).
+    """
+    listed = users_with_active_consent(Purpose.DISCOVERY)
+    if topic:
+        listed = listed.filter(
+            pk__in=_approved_topics().filter(label__iexact=topic.strip()).values("user_id")
+        )
+    public = with_active_consent(User.objects.all(), Purpose.PUBLIC_PROFILE)
+    return (
+        listed.annotate(has_public_page=Exists(public.filter(pk=OuterRef("pk"))))
+        .prefetch_related(Prefetch("topics", _approved_topics(), to_attr="approved_topics"))
+        .order_by("date_joined", "id")
+    )

@@ -5,15 +5,7 @@ from scoring import views
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("topics/", views.topics, name="topics"),
-    path("disputes/", views.disputes, name="disputes"),
     path("how-scores-work/", views.how_scores_work, name="how_scores_work"),
-    path("imports/new/", views.import_new, name="import_new"),
-    path("imports/<uuid:job_id>/", views.import_detail, name="import_detail"),
-    path("imports/<uuid:job_id>/status/", views.import_status, name="import_status"),
-    path("sources/", views.sources, name="sources"),
-    path("sources/connect/<slug:provider>/", views.source_connect, name="source_connect"),
-    path("sources/connected/<slug:provider>/", views.source_connected, name="source_connected"),
-    path("sources/accounts/<int:account_id>/use/", views.source_use, name="source_use"),
-    path("sources/<int:source_id>/sync/", views.source_sync, name="source_sync"),
-    path("sources/<int:source_id>/disconnect/", views.source_disconnect, name="source_disconnect"),
+    path("people/", views.directory, name="directory"),
+    path("people/<slug:slug>/", views.public_profile, name="public_profile"),
 ]

@@ -1,34 +1,20 @@
+"""Pages about scores: the dashboard, topics, how scores work, public profiles and the directory."""
+
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from allauth.socialaccount.adapter import get_adapter
-from allauth.socialaccount.models import SocialApp
-from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from profiles.http import request_member
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
 from scoring import selectors
-from scoring.connectors.base import ConnectorError
-from scoring.forms import ArchiveUploadForm
-from scoring.models import SyncStatus
-from scoring.providers.mastodon.forms import InstanceForm
-from scoring.providers.mastodon.views import mastodon_login_start
-from scoring.services import sources as source_services
-from scoring.services.disputes import DisputeRefused, dispute_open
-from scoring.services.imports import ImportRefused, _too_large_message, archive_import_create
 from scoring.services.topics import TopicError, topic_add, topic_decide
+from signals import selectors as signal_selectors
 
 
 @login_required
@@ -48,215 +34,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             "topics": selectors.member_topics(member=member),
             "scoring_consent": has_active_consent(user_id=member.pk, purpose=Purpose.SCORING),
-            "sources": selectors.member_sources(member=member),
-            "imports": selectors.member_imports(member=member),
+            "sources": signal_selectors.member_sources(member=member),
+            "imports": signal_selectors.member_imports(member=member),
         },
     )
-
-
-@login_required
-def import_new(request: HttpRequest) -> HttpResponse:
-    member = request_member(request)
-    consent = has_active_consent(user_id=member.pk, purpose=Purpose.SCORING)
-    form = ArchiveUploadForm()
-    error = ""
-    if request.method == "POST":
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        if declared > settings.IMPORT_MAX_BYTES + 64 * 1024:
-            error = _too_large_message()  # refused before the body is read at all
-        else:
-            form = ArchiveUploadForm(request.POST, request.FILES)
-            if getattr(request, "upload_too_large", False):
-                form, error = ArchiveUploadForm(), _too_large_message()
-            elif form.is_valid():
-                upload = form.cleaned_data["archive"]
-                try:
-                    job = archive_import_create(user=member, upload=upload, name=upload.name)
-                except ImportRefused as exc:
-                    error = str(exc)
-                else:
-                    return redirect("import_detail", job_id=job.pk)
-    return render(
-        request,
-        "scoring/import_new.html",
-        {
-            "form": form,
-            "error": error,
-            "consent": consent,
-            "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
-        },
-    )
-
-
-@login_required
-def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
-    job = selectors.import_job_for_member(member=request_member(request), job_id=job_id)
-    return render(request, "scoring/import_detail.html", {"job": job})
-
-
-@never_cache
-@login_required
-def import_status(request: HttpRequest, job_id: str) -> JsonResponse:
-    job = selectors.import_job_for_member(member=request_member(request), job_id=job_id)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "label": job.get_status_display(),
-            "finished": job.finished,
-            "percent": job.percent,
-            "bytes_done": job.bytes_done,
-            "size": job.size,
-            "lines_done": job.lines_done,
-            "message": job.message,
-            "errors": job.errors,
-        }
-    )
-
-
-# --- Sources: connected accounts (verified) and imported archives (self-reported) --------
-
-CONNECT_SESSION_KEY = "source_connect"
-PROVIDER_LABELS = {"github": "GitHub", "mastodon": "Mastodon"}
-
-
-def _github_provider(request: HttpRequest) -> Any | None:
-    try:
-        return get_adapter(request).get_provider(request, "github")
-    except SocialApp.DoesNotExist:
-        return None
-
-
-def _sources_page(
-    request: HttpRequest, *, mastodon_form: InstanceForm | None = None, status: int = 200
-) -> HttpResponse:
-    member = request_member(request)
-    return render(
-        request,
-        "scoring/sources.html",
-        {
-            "sources": selectors.member_sources(member=member).select_related("social_account"),
-            "unused_accounts": selectors.member_unused_accounts(member=member),
-            "scoring_consent": has_active_consent(user_id=member.pk, purpose=Purpose.SCORING),
-            "github_enabled": _github_provider(request) is not None,
-            "mastodon_form": mastodon_form or InstanceForm(),
-            "error_status": SyncStatus.ERROR,
-            "retrying_status": SyncStatus.RETRYING,
-        },
-        status=status,
-    )
-
-
-@login_required
-def sources(request: HttpRequest) -> HttpResponse:
-    return _sources_page(request)
-
-
-@login_required
-@require_POST
-def source_connect(request: HttpRequest, provider: str) -> HttpResponse:
-    """Start connecting GitHub or Mastodon: consent first, then the provider's OAuth flow."""
-    if provider not in PROVIDER_LABELS:
-        raise Http404("No such provider.")
-    member = request_member(request)
-    if not has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
-        messages.error(
-            request,
-            "Connecting an account for scoring needs your consent to “Score my activity”. "
-            "Grant it in the consent centre first.",
-        )
-        return redirect("sources")
-    # The finish view only acts on a connection this member started here, just now.
-    request.session[CONNECT_SESSION_KEY] = {"provider": provider, "at": time.time()}
-    finish = reverse("source_connected", args=[provider])
-    if provider == "github":
-        github = _github_provider(request)
-        if github is None:
-            messages.error(request, "GitHub connections aren't set up on this server yet.")
-            return redirect("sources")
-        response: HttpResponse = github.redirect(request, AuthProcess.CONNECT, next_url=finish)
-        return response
-    form = InstanceForm(request.POST)
-    if form.is_valid():
-        try:
-            return mastodon_login_start(
-                request,
-                instance=form.cleaned_data["instance"],
-                process=AuthProcess.CONNECT,
-                next_url=finish,
-            )
-        except ValueError as exc:
-            form.add_error("instance", str(exc))
-        except ConnectorError as exc:
-            form.add_error("instance", exc.user_message)
-    return _sources_page(request, mastodon_form=form, status=400)
-
-
-@login_required
-def source_connected(request: HttpRequest, provider: str) -> HttpResponse:
-    """Where allauth returns after connecting: make the account a verified source."""
-    member = request_member(request)
-    started = request.session.pop(CONNECT_SESSION_KEY, None)
-    if not isinstance(started, dict) or started.get("provider") != provider:
-        return redirect("sources")
-    since = datetime.fromtimestamp(float(started.get("at", 0)), tz=UTC) - timedelta(seconds=5)
-    account = selectors.account_just_connected(member=member, provider=provider, since=since)
-    if account is None:
-        return redirect("sources")  # cancelled or refused; allauth said why
-    try:
-        source = source_services.source_connect(
-            user_id=member.pk, social_account_id=account.pk, discard_on_refusal=True
-        )
-    except source_services.SourceRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            f"{PROVIDER_LABELS[provider]} account {source.handle} is connected; "
-            "the first sync has started.",
-        )
-    return redirect("sources")
-
-
-@login_required
-@require_POST
-def source_use(request: HttpRequest, account_id: int) -> HttpResponse:
-    """Use an account the member signs in with as a scoring source too."""
-    member = request_member(request)
-    account = selectors.social_account_for_member(member=member, account_id=account_id)
-    try:
-        source = source_services.source_connect(user_id=member.pk, social_account_id=account.pk)
-    except source_services.SourceRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{source.handle} is now a source; the first sync has started.")
-    return redirect("sources")
-
-
-@login_required
-@require_POST
-def source_sync(request: HttpRequest, source_id: int) -> HttpResponse:
-    member = request_member(request)
-    source = selectors.source_for_member(member=member, source_id=source_id)
-    if source_services.source_sync_request(user_id=member.pk, source_id=source.pk):
-        messages.success(request, f"Sync of {source.handle} queued.")
-    else:
-        messages.info(request, f"{source.handle} is already syncing.")
-    return redirect("sources")
-
-
-@login_required
-def source_disconnect(request: HttpRequest, source_id: int) -> HttpResponse:
-    """Confirm (GET), then delete the source, its data and its token (POST)."""
-    member = request_member(request)
-    source = selectors.source_for_member(member=member, source_id=source_id)
-    if request.method == "POST":
-        source_services.source_disconnect(user_id=member.pk, source_id=source.pk)
-        what = "disconnected" if source.verified else "removed"
-        messages.success(
-            request, f"{source.handle} was {what} and its data deleted; your score will update."
-        )
-        return redirect("sources")
-    return render(request, "scoring/source_disconnect.html", {"source": source})
 
 
 @login_required
@@ -297,39 +78,20 @@ def how_scores_work(request: HttpRequest) -> HttpResponse:
     return render(request, "scoring/how_scores_work.html", {"body": html})
 
 
-@login_required
-def disputes(request: HttpRequest) -> HttpResponse:
-    """The member's disputes, and the form to open one about their score, a flag or a
-    topic. A moderator answers each; the answer rescores the member."""
-    member = request_member(request)
-    error = ""
-    chosen, reason = request.POST.get("what", "score:"), request.POST.get("reason", "")
-    if request.method == "POST":
-        subject, _, detail = chosen.partition(":")
-        try:
-            dispute_open(member=member, subject=subject, detail=detail, reason=reason)
-        except DisputeRefused as exc:
-            error = str(exc)
-        else:
-            messages.success(request, "Your dispute was sent to the moderators.")
-            return redirect("disputes")
-    choices = [("score:", "My score")]
-    choices += [
-        (f"flag:{f.kind}", f"Flag: {selectors.FLAG_TEXTS.get(f.kind, (f.kind,))[0]}")
-        for f in selectors.member_flags(member=member)
-    ]
-    choices += [
-        (f"topic:{t.label}", f"Topic: {t.label}") for t in selectors.member_topics(member=member)
-    ]
+def public_profile(request: HttpRequest, slug: str) -> HttpResponse:
+    profile = selectors.public_profile_for_viewer(slug=slug)
     return render(
         request,
-        "scoring/disputes.html",
+        "scoring/public_profile.html",
         {
-            "disputes": selectors.member_disputes(member=member),
-            "choices": choices,
-            "chosen": chosen,
-            "reason": reason if error else "",
-            "error": error,
+            "profile": profile,
+            "components": selectors.score_components(profile.score) if profile.score else [],
         },
-        status=400 if error else 200,
     )
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    topic = request.GET.get("topic", "")[:100]
+    members = selectors.directory_members(topic=topic)
+    page = Paginator(members, 50).get_page(request.GET.get("page"))
+    return render(request, "scoring/directory.html", {"page": page, "topic": topic})

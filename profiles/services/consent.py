@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 from django.utils import timezone
 
+from profiles import hooks
 from profiles.models import ConsentMethod, ConsentRecord, User
 from profiles.pseudonyms import member_pseudonym
 from profiles.purposes import PURPOSES, Purpose
@@ -64,9 +65,7 @@ def consents_record_signup(*, user: User, granted: Iterable[str]) -> list[Consen
 def _granted(*, member: User, purpose: str) -> None:
     """What granting (or renewing) a purpose starts, in the granting transaction."""
     if purpose == Purpose.SCORING:
-        from scoring.services.scores import scoring_schedule_now
-
-        scoring_schedule_now(user_id=member.pk)
+        hooks.scoring_granted.send(user_id=member.pk)
 
 
 def _withdrawn(*, member: User, purpose: str) -> None:
@@ -76,9 +75,7 @@ def _withdrawn(*, member: User, purpose: str) -> None:
     directory read the ledger on every request, so the new row hides the member at once.
     """
     if purpose == Purpose.SCORING:
-        from scoring.services.scores import scoring_data_delete
-
-        scoring_data_delete(user_id=member.pk)
+        hooks.scoring_withdrawn.send(user_id=member.pk)
     elif purpose == Purpose.API_ACCESS:
         from profiles.services.api_access import api_access_revoke
 

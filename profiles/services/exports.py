@@ -25,6 +25,7 @@ from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from profiles import enqueue
 from profiles.models import AuditAction, DataExport, ExportStatus, User
 from profiles.pseudonyms import member_pseudonym
 from profiles.registry import HOLDINGS, UNLINKED, Holding
@@ -70,14 +71,7 @@ def data_export_request(*, user: User) -> DataExport:
         return running
     export = DataExport.objects.create(user=member, step="Waiting for a worker")
     audit_record(action=AuditAction.EXPORT_REQUESTED, subject=member, actor=member)
-    export_id = str(export.pk)
-
-    def enqueue() -> None:
-        from profiles.tasks import build_data_export
-
-        build_data_export.delay(export_id)
-
-    transaction.on_commit(enqueue)
+    enqueue.data_export_build(export_id=export.pk)
     return export
 
 

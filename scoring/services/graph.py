@@ -37,14 +37,8 @@ from scoring.model import (
 )
 from scoring.model.trust import following_weights
 from scoring.model.types import Kind
-from scoring.models import (
-    Engagement,
-    Follow,
-    Post,
-    Source,
-    Topic,
-    TopicStatus,
-)
+from scoring.models import Topic, TopicStatus
+from signals.models import Engagement, Follow, Post, Source
 
 KIND_IDS = {"like": int(Kind.LIKE), "reshare": int(Kind.RESHARE), "reply": int(Kind.REPLY)}
 KIND_IDS["mention"] = int(Kind.MENTION)

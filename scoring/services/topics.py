@@ -8,9 +8,10 @@ from django.utils import timezone
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
+from scoring.hooks import labels_denied
 from scoring.model import sensitive_category
 from scoring.model.topics import normalise
-from scoring.models import DeniedTopic, Topic, TopicOrigin, TopicStatus
+from scoring.models import Topic, TopicOrigin, TopicStatus
 
 
 class TopicError(Exception):
@@ -40,7 +41,7 @@ def topic_add(*, member: User, label: str) -> Topic:
     clean = normalise(label)
     if not clean or len(clean) > 100:
         raise TopicError("A topic is one to a hundred letters, digits or spaces.")
-    if DeniedTopic.objects.filter(label=clean).exists():
+    if labels_denied({clean}):
         raise TopicError(f"“{clean}” is not allowed on Influence.")
     topic, created = Topic.objects.get_or_create(
         user=member,
@@ -55,26 +56,3 @@ def topic_add(*, member: User, label: str) -> Topic:
         topic.status = TopicStatus.APPROVED
         topic.save(update_fields=["status"])
     return topic
-
-
-@transaction.atomic
-def denied_topic_add(*, moderator: User, label: str, reason: str) -> DeniedTopic:
-    """Add a topic to the global deny-list: never suggested to anyone again. Audited."""
-    from profiles.services.audit import audit_record
-
-    clean = normalise(label)
-    if not clean or not reason.strip():
-        raise TopicError("A deny-listed topic needs a label and a written reason.")
-    denied, _ = DeniedTopic.objects.get_or_create(label=clean, defaults={"reason": reason})
-    # Suggestions already waiting go at once; topics members chose themselves stay theirs.
-    Topic.objects.filter(label=clean, status=TopicStatus.SUGGESTED).delete()
-    audit_record(action="topic.deny", actor=moderator, detail={"label": clean, "reason": reason})
-    return denied
-
-
-@transaction.atomic
-def denied_topic_remove(*, moderator: User, denied: DeniedTopic) -> None:
-    from profiles.services.audit import audit_record
-
-    audit_record(action="topic.allow", actor=moderator, detail={"label": denied.label})
-    denied.delete()

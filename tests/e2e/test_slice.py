@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from profiles.models import User
-from scoring.models import Engagement, Score
+from scoring.models import Score
+from signals.models import Engagement
 from tests.conftest import WorkerProcess
 from tests.samples import archive_text
 

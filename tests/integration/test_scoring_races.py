@@ -14,10 +14,11 @@ from django.conf import settings
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import consent_withdraw
-from scoring.archive import read_archive
-from scoring.models import Engagement, Follow, Post, Score, ScoreSnapshot, ScoringState, SourceKind
-from scoring.services.imports import signals_store
-from scoring.services.scores import score_request, scoring_dispatch, scoring_schedule_now
+from scoring.models import Score, ScoreSnapshot, ScoringState
+from scoring.services.runs import score_request, scoring_dispatch, scoring_schedule_now
+from signals.archive import read_archive
+from signals.models import Engagement, Follow, Post, SourceKind
+from signals.services.imports import signals_store
 from tests.conftest import WorkerProcess, make_member, private_queue, wait_for
 from tests.samples import archive_text
 

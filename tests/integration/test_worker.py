@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import consent_withdraw
-from scoring.models import Engagement, ImportJob, ImportStatus, Score
-from scoring.services.imports import archive_import_create
+from scoring.models import Score
+from signals.models import Engagement, ImportJob, ImportStatus
+from signals.services.imports import archive_import_create
 from tests.conftest import WorkerProcess, wait_for
 from tests.samples import archive_text
 

@@ -14,9 +14,10 @@ from django.conf import settings
 
 from profiles.models import User
 from profiles.purposes import PURPOSES
-from scoring.archive import read_archive
-from scoring.models import Score, ScoreSnapshot, SourceKind
-from scoring.services.imports import signals_store
+from scoring.models import Score, ScoreSnapshot
+from signals.archive import read_archive
+from signals.models import SourceKind
+from signals.services.imports import signals_store
 from tests.samples import archive_text
 
 
@@ -87,8 +88,8 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
     from profiles.models import AuditAction
     from profiles.services.audit import audit_record
     from profiles.services.exports import data_export_build, data_export_request
-    from scoring.services.imports import archive_import_create
-    from scoring.services.scores import scoring_schedule_now
+    from scoring.services.runs import scoring_schedule_now
+    from signals.services.imports import archive_import_create
 
     give_score(alice, handle=ALICE_HANDLE)
     scoring_schedule_now(user_id=alice.pk)
@@ -102,7 +103,7 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
     apps.get_model("scoring.GamingFlag").objects.create(
         user=alice, kind="burst", evidence={"posts": 3}, discount=0.1, run_id=uuid.uuid4()
     )
-    apps.get_model("scoring.Dispute").objects.create(
+    apps.get_model("moderation.Dispute").objects.create(
         user=alice, subject="topic", detail="privacy", reason="Not mine", resolved_by=mod,
         status="rejected", resolution="It is, from your posts.",
     )  # fmt: skip

@@ -52,9 +52,9 @@ def test_no_admin_page_adds_or_moves_personal_data(superuser: User) -> None:
         assert not model_admin.has_add_permission(request), holding.model
         # Staff may change a member's is_active, and moderators answer disputes (the form
         # holds only the outcome and the answer, which go through the audited service).
-        if holding.model not in ("profiles.User", "scoring.Dispute"):
+        if holding.model not in ("profiles.User", "moderation.Dispute"):
             assert not model_admin.has_change_permission(request), holding.model
-        if holding.model == "scoring.Dispute":
+        if holding.model == "moderation.Dispute":
             form = model_admin.get_form(request, None)
             assert set(form.base_fields) == {"outcome", "resolution"}
 

@@ -17,7 +17,8 @@ from django.urls import reverse
 from profiles.models import AuditAction, AuditEntry, ConsentRecord, User
 from profiles.pseudonyms import member_pseudonym
 from profiles.services.erasure import account_erase
-from scoring.models import Score, Source
+from scoring.models import Score
+from signals.models import Source
 from tests.profiles.conftest import (
     ALICE_GITHUB_LOGIN,
     ALICE_GITHUB_UID,
@@ -201,7 +202,7 @@ def test_erasure_revokes_a_mastodon_token_at_the_members_instance(
 ) -> None:
     from allauth.socialaccount.models import SocialAccount, SocialToken
 
-    from scoring.providers.mastodon.models import MastodonApp
+    from signals.providers.mastodon.models import MastodonApp
 
     MastodonApp.objects.create(
         domain="social.example",

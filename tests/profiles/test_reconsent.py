@@ -10,8 +10,9 @@ from django.urls import reverse
 from profiles.models import ConsentMethod, ConsentRecord, User
 from profiles.purposes import PURPOSES, Purpose
 from profiles.selectors import has_active_consent
-from scoring.models import Engagement, Score
-from scoring.services.scores import scorable_members
+from scoring.models import Score
+from scoring.services.runs import scorable_members
+from signals.models import Engagement
 from tests.profiles.conftest import give_score
 
 pytestmark = pytest.mark.django_db

@@ -5,20 +5,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from profiles import hooks
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import api_access as api_access_module
 from profiles.services import consent_give, consent_withdraw
-from scoring.models import (
-    Engagement,
-    Follow,
-    ImportJob,
-    Post,
-    Score,
-    ScoreSnapshot,
-    ScoringState,
-    Source,
-)
+from scoring.models import Score, ScoreSnapshot, ScoringState
+from signals.models import Engagement, Follow, ImportJob, Post, Source
 from tests.profiles.conftest import give_score
 
 pytestmark = pytest.mark.django_db
@@ -48,10 +41,15 @@ def test_a_failing_effect_rolls_the_withdrawal_back(alice: User, monkeypatch) ->
     def broken(**kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("scoring.services.scores.scoring_data_delete", broken)
-    with pytest.raises(RuntimeError):
-        consent_withdraw(user=alice, purpose=Purpose.SCORING)
+    # The documented door a higher app acts through (profiles.hooks), given a failing receiver.
+    hooks.scoring_withdrawn.connect(broken)
+    try:
+        with pytest.raises(RuntimeError):
+            consent_withdraw(user=alice, purpose=Purpose.SCORING)
+    finally:
+        hooks.scoring_withdrawn.disconnect(broken)
     assert alice.consent_records.filter(purpose=Purpose.SCORING).count() == 1  # no new row
+    assert Score.objects.filter(user=alice).exists()  # and the deletions before it undone
 
 
 # --- public_profile ---------------------------------------------------------------------

@@ -13,10 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from influence.celery import app
 from profiles.models import User
-from scoring.archive import normalise_handle
 from scoring.models import ScoringRun
-from scoring.services.imports import archive_import_create, archive_import_run
-from scoring.services.scores import run_prepare, scoring_dispatch
+from scoring.services.runs import run_prepare, scoring_dispatch
+from signals.archive import normalise_handle
+from signals.services.imports import archive_import_create, archive_import_run
 from tests.samples import COUNTERPARTS, archive_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,7 +67,12 @@ def test_no_handle_reaches_a_log_line_or_a_broker_message(
             conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
 
     # The import and every step of scoring went through the broker.
-    for task in ("import_archive", "dispatch_due_scores", "run_prepare", "score_members"):
+    for task in (
+        "signals.tasks.archive_import_run",
+        "scoring.tasks.scoring_dispatch",
+        "scoring.tasks.run_prepare",
+        "scoring.tasks.score_members",
+    ):
         assert any(task in p for p in published), task
     assert bad.errors, "the broken archive was refused"
     haystacks = [*published, *(r.getMessage() for r in caplog.records), json.dumps(bad.errors)]

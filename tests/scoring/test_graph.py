@@ -7,7 +7,7 @@ from django.db import connection
 from profiles.models import User
 from scoring.models import Score, ScoreSnapshot
 from scoring.services import graph
-from scoring.services.scores import score_members_now
+from scoring.services.runs import score_members_now
 from tests.scoring.test_scores import imported
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +19,8 @@ def test_packed_reads_give_the_same_integers_as_a_plain_cursor(
 ) -> None:
     from django.utils import timezone
 
-    from scoring.models import Engagement, Source
-    from scoring.services.bulk import copy_columns
+    from signals.models import Engagement, Source
+    from signals.services.bulk import copy_columns
 
     source = Source.objects.create(
         user=alice, kind="archive", network="x", handle="alice", handle_hash=3
@@ -65,8 +65,8 @@ def test_a_member_with_no_data_gets_no_score_rather_than_a_meaningless_one(
 
 
 def test_disconnecting_the_last_source_drops_the_score_it_was_built_on(alice: User) -> None:
-    from scoring.models import Source
-    from scoring.services.sources import source_disconnect
+    from signals.models import Source
+    from signals.services.sources import source_disconnect
 
     imported(alice)
     assert score_members_now(user_ids=[alice.pk]) == 1
@@ -81,7 +81,7 @@ def test_a_run_numbers_members_first_and_a_members_handle_is_their_node(
 ) -> None:
     from django.utils import timezone
 
-    from scoring.models import Engagement, Follow, Source
+    from signals.models import Engagement, Follow, Source
 
     now = timezone.now()
     mine = Source.objects.create(

@@ -8,35 +8,31 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from moderation.models import DeniedTopic
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import consent_give, consent_withdraw
 from scoring.model import MODEL_VERSION
 from scoring.models import (
-    DeniedTopic,
-    Engagement,
-    Follow,
     GamingFlag,
-    ImportJob,
-    Post,
     RunStatus,
     Score,
     ScoreSnapshot,
     ScoringRun,
     ScoringState,
     SeedBasis,
-    Source,
     Topic,
     TopicStatus,
 )
-from scoring.services.imports import archive_import_create, archive_import_run
-from scoring.services.scores import (
+from scoring.services.runs import (
     run_dir,
     run_prepare,
     score_members,
     score_members_now,
     scoring_dispatch,
 )
+from signals.models import Engagement, Follow, ImportJob, Post, Source
+from signals.services.imports import archive_import_create, archive_import_run
 from tests.samples import archive_text
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +85,7 @@ def test_a_batch_skips_a_member_who_withdrew_after_the_run_was_prepared(
     imported(mallory)
     for user in (alice, mallory):
         ScoringState.objects.update_or_create(user=user, defaults={"next_score_due": None})
-    from scoring.services.scores import scoring_schedule_now
+    from scoring.services.runs import scoring_schedule_now
 
     scoring_schedule_now(user_id=alice.pk)
     scoring_schedule_now(user_id=mallory.pk)
@@ -104,7 +100,7 @@ def test_a_batch_skips_a_member_who_withdrew_after_the_run_was_prepared(
 
 def test_the_same_batch_delivered_twice_keeps_one_score_and_one_snapshot(alice: User) -> None:
     imported(alice)
-    from scoring.services.scores import scoring_schedule_now
+    from scoring.services.runs import scoring_schedule_now
 
     scoring_schedule_now(user_id=alice.pk)
     scoring_dispatch()
@@ -206,7 +202,7 @@ def test_withdrawing_scoring_deletes_connector_tokens(alice: User) -> None:
 def test_a_failed_preparation_gives_its_members_back_for_the_next_run(
     alice: User, settings: Any, tmp_path: Path
 ) -> None:
-    from scoring.services.scores import scoring_schedule_now
+    from scoring.services.runs import scoring_schedule_now
 
     imported(alice)
     scoring_schedule_now(user_id=alice.pk)

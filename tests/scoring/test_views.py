@@ -5,8 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from profiles.models import User
-from scoring.models import ImportJob
-from scoring.services.imports import archive_import_create
+from signals.models import ImportJob
+from signals.services.imports import archive_import_create
 from tests.samples import archive_text
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +87,8 @@ def test_another_members_import_is_a_404(client, alice: User, mallory: User) -> 
 
 
 def test_the_dashboard_explains_a_score_with_its_parts_and_seed_basis(client, alice: User) -> None:
-    from scoring.services.imports import archive_import_run
-    from scoring.services.scores import score_members_now
+    from scoring.services.runs import score_members_now
+    from signals.services.imports import archive_import_run
 
     job = archive_import_create(
         user=alice, upload=SimpleUploadedFile("a.jsonl", archive_text().encode()), name="a"
@@ -129,8 +129,9 @@ def test_nobody_can_change_another_members_topic(client, alice: User, mallory: U
 
 
 def test_a_moderator_deny_lists_a_topic_in_the_admin_and_it_is_audited(client, alice: User) -> None:
+    from moderation.models import DeniedTopic
     from profiles.models import AuditEntry
-    from scoring.models import DeniedTopic, Topic
+    from scoring.models import Topic
 
     Topic.objects.create(user=alice, label="crypto")
     Topic.objects.create(user=alice, label="privacy", status="approved")
@@ -140,7 +141,7 @@ def test_a_moderator_deny_lists_a_topic_in_the_admin_and_it_is_audited(client, a
     client.force_login(moderator)
 
     response = client.post(
-        "/admin/scoring/deniedtopic/add/", {"label": "#Crypto", "reason": "scam magnet"}
+        "/admin/moderation/deniedtopic/add/", {"label": "#Crypto", "reason": "scam magnet"}
     )
     assert response.status_code == 302
     assert DeniedTopic.objects.get().label == "crypto"

@@ -141,9 +141,10 @@ class Command(BaseCommand):
         from profiles.models import ConsentRecord, User
         from profiles.purposes import Purpose
         from profiles.services import consents_record_signup
-        from scoring.archive import make_hasher
-        from scoring.models import Engagement, Follow, Post, ScoringState, Source
-        from scoring.services.bulk import bulk_insert
+        from scoring.models import ScoringState
+        from signals.archive import make_hasher
+        from signals.models import Engagement, Follow, Post, Source
+        from signals.services.bulk import bulk_insert
 
         rng = np.random.default_rng(o["seed"])
         now = timezone.now()
@@ -276,10 +277,10 @@ class Command(BaseCommand):
     def _load_via_service(self, ids: np.ndarray[Any, Any], rng: np.random.Generator) -> None:
         import io
 
-        from scoring.archive import read_archive
-        from scoring.archive_synth import generate_archive
-        from scoring.models import SourceKind
-        from scoring.services.imports import signals_store
+        from benchmarks.archive_synth import generate_archive
+        from signals.archive import read_archive
+        from signals.models import SourceKind
+        from signals.services.imports import signals_store
 
         path = Path(settings.VAR_DIR) / "bench-one.jsonl"
         for i, uid in enumerate(ids.tolist()):
@@ -294,7 +295,7 @@ class Command(BaseCommand):
 
     def _rescore(self, n: int, workers: int) -> dict[str, float]:
         from scoring.models import RunStatus, ScoringRun
-        from scoring.services.scores import scoring_dispatch
+        from scoring.services.runs import scoring_dispatch
 
         queue = f"bench-{uuid.uuid4().hex[:6]}"
         env = {**os.environ, "CELERY_QUEUE": queue}
@@ -363,7 +364,7 @@ class Command(BaseCommand):
         from scoring.model import TrustContext, score_batch
         from scoring.models import Score, ScoringRun, ScoringState
         from scoring.services import graph
-        from scoring.services.scores import run_dir, run_prepare, scoring_schedule_now
+        from scoring.services.runs import run_dir, run_prepare, scoring_schedule_now
 
         ids = list(
             User.objects.filter(email__endswith=f"@{BENCH_DOMAIN}")
@@ -394,7 +395,7 @@ class Command(BaseCommand):
                     },
                 )  # fmt: skip
         wall = time.perf_counter() - t0
-        from scoring.services.scores import run_finish
+        from scoring.services.runs import run_finish
 
         run_finish(run_id=run.pk)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from scoring.model.evaluation import run
+from benchmarks.evaluation import run
 
 
 class Command(BaseCommand):

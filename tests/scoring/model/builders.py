@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from scoring.model.synthetic import NOW
+from benchmarks.synthetic import NOW
 from scoring.model.trust import TrustContext
 from scoring.model.types import (
     DAY,

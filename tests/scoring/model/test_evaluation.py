@@ -6,9 +6,9 @@ import io
 
 import numpy as np
 
+from benchmarks import synthetic as syn
+from benchmarks.evaluation import auc, pagerank
 from scoring.management.commands.evaluate_scoring import Command
-from scoring.model import synthetic as syn
-from scoring.model.evaluation import auc, pagerank
 
 
 def test_auc_ranks_and_ties() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from benchmarks import synthetic as syn
+from benchmarks.synthetic import NOW
 from scoring.model import FlagKind, MemberScore, score_batch
-from scoring.model import synthetic as syn
-from scoring.model.synthetic import NOW
 from scoring.model.trust import trust_context
 
 from .builders import Member, batch, context, likes, posts

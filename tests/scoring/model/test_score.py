@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.synthetic import NOW
 from scoring.model import MODEL_VERSION, Kind, Params, curve, score_batch
 from scoring.model.score import allocate, inverse_curve, largest_remainder
-from scoring.model.synthetic import NOW
 
 from .builders import Member, batch, context, likes, posts
 

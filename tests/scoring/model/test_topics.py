@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.synthetic import NOW
 from scoring.model import score_batch, sensitive_category
-from scoring.model.synthetic import NOW
 from scoring.model.topics import SENSITIVE_KEYWORDS, batch_topics, normalise
 from scoring.model.types import Posts
 

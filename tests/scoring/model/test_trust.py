@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks import synthetic as syn
+from benchmarks.evaluation import auc
+from benchmarks.synthetic import NOW
 from scoring.model import (
     Graph,
     Params,
@@ -15,9 +18,6 @@ from scoring.model import (
     select_seeds,
     trust_context,
 )
-from scoring.model import synthetic as syn
-from scoring.model.evaluation import auc
-from scoring.model.synthetic import NOW
 from scoring.model.trust import TrustContext, trust_weight
 
 DAY = 86_400

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from benchmarks.synthetic import NOW
 from scoring.model import Kind, score_batch
-from scoring.model.synthetic import NOW
 from scoring.model.trust import TrustContext
 
 from .builders import Member, batch, context, likes, posts

@@ -1,0 +1,164 @@
+"""Synthetic signal archives (format v1) for benchmarks and tests; pure Python, seeded.
+
+The archive is written line by line, so a million interactions never sit in memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from signals.archive.model import INTERACTION_KINDS
+
+_START = datetime(2025, 10, 1, tzinfo=UTC)
+_SPAN_SECONDS = 365 * 24 * 3600
+_KIND_WEIGHTS = (60, 20, 15, 5)  # like, reshare, reply, mention
+_TAGS = ("privacy", "python", "django", "rust", "music", "climate", "design", "science")
+_WORDS = (
+    "federated networks reward patient conversation about open source software "
+    "community gardens climate research privacy engineering typography"
+).split()
+
+
+@dataclass(frozen=True)
+class SynthStats:
+    """What was written, for checking a reader's totals against."""
+
+    lines: int
+    posts: int
+    interactions: int
+    received: int  # interactions with 'by'
+    given: int  # interactions with 'to'
+    on_posts: int  # received interactions that name a post
+    followers: int  # follower lines (a counterpart may repeat)
+    following: int
+    own_handle: str
+
+
+def generate_archive(
+    path: str | Path,
+    *,
+    interactions: int,
+    counterparts: int,
+    posts: int,
+    seed: int,
+    followers: int | None = None,
+    following: int | None = None,
+    compress: bool = False,
+    network: str = "mastodon",
+) -> SynthStats:
+    """Write a valid archive: one account line, `posts` posts spread among `interactions`
+    interactions from `counterparts` distinct handles (popularity skewed, case and '@'
+    varied so normalisation matters), then follower and following lines.
+
+    Followers default to a fifth of the counterparts and following to a twentieth.
+    """
+    if posts < 1 or counterparts < 1:
+        raise ValueError("posts and counterparts must be at least 1")
+    rng = random.Random(seed)
+    followers = counterparts // 5 if followers is None else followers
+    following = counterparts // 20 if following is None else following
+    own = "member@home.example"
+    opener = gzip.open if compress else open
+    stats = {"lines": 0, "received": 0, "given": 0, "on_posts": 0}
+    post_gap = _SPAN_SECONDS / posts
+
+    with opener(path, "wb") as out:
+
+        def write(line: dict[str, object]) -> None:
+            out.write(orjson.dumps(line) + b"\n")
+            stats["lines"] += 1
+
+        write(
+            {
+                "type": "account",
+                "network": network,
+                "handle": "@Member@Home.Example",
+                "followers": followers,
+                "following": following,
+                "created_at": "2019-04-01T00:00:00Z",
+            }
+        )
+        declared = 0
+        per_post = interactions / posts
+        for number in range(interactions):
+            while declared < posts and declared <= number / per_post:
+                _write_post(write, rng, declared, post_gap)
+                declared += 1
+            kind = rng.choices(INTERACTION_KINDS, _KIND_WEIGHTS)[0]
+            handle = _handle(rng, counterparts)
+            roll = rng.random()
+            if roll < 0.8:
+                post = rng.randrange(declared)
+                at = _START + timedelta(seconds=post * post_gap + rng.randrange(259_200))
+                line: dict[str, object] = {"type": "interaction", "kind": kind, "by": handle}
+                line["post"] = f"p{post}"
+                stats["on_posts"] += 1
+                stats["received"] += 1
+            elif roll < 0.9:
+                at = _START + timedelta(seconds=rng.randrange(_SPAN_SECONDS))
+                line = {"type": "interaction", "kind": kind, "by": handle}
+                stats["received"] += 1
+            else:
+                at = _START + timedelta(seconds=rng.randrange(_SPAN_SECONDS))
+                line = {"type": "interaction", "kind": kind, "to": handle}
+                stats["given"] += 1
+            line["at"] = _iso(at)
+            write(line)
+        while declared < posts:
+            _write_post(write, rng, declared, post_gap)
+            declared += 1
+        for _ in range(followers):
+            at = _START - timedelta(seconds=rng.randrange(_SPAN_SECONDS))
+            write({"type": "follower", "by": _handle(rng, counterparts), "at": _iso(at)})
+        for _ in range(following):
+            at = _START - timedelta(seconds=rng.randrange(_SPAN_SECONDS))
+            write({"type": "following", "of": _handle(rng, counterparts), "at": _iso(at)})
+
+    return SynthStats(
+        lines=stats["lines"],
+        posts=posts,
+        interactions=interactions,
+        received=stats["received"],
+        given=stats["given"],
+        on_posts=stats["on_posts"],
+        followers=followers,
+        following=following,
+        own_handle=own,
+    )
+
+
+def counterpart_handle(index: int) -> str:
+    """The canonical (normalised) handle of synthetic counterpart `index`."""
+    return f"user{index}@instance{index % 997}.social"
+
+
+def _handle(rng: random.Random, counterparts: int) -> str:
+    # Squaring skews popularity: low indexes interact far more often, as in real data.
+    index = int(counterparts * rng.random() ** 2)
+    handle = counterpart_handle(index)
+    roll = rng.random()
+    if roll < 0.01:
+        return "@" + handle.title()
+    if roll < 0.02:
+        return handle + "."
+    return handle
+
+
+def _write_post(
+    write: Callable[[dict[str, object]], None], rng: random.Random, number: int, gap: float
+) -> None:
+    at = _START + timedelta(seconds=int(number * gap))
+    tags = rng.sample(_TAGS, rng.randrange(4))
+    text = " ".join(rng.choices(_WORDS, k=12))
+    write({"type": "post", "id": f"p{number}", "at": _iso(at), "tags": tags, "text": text})
+
+
+def _iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")

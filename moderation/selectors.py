@@ -1,0 +1,12 @@
+"""Reads about disputes."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from moderation.models import Dispute
+from profiles.models import User
+
+
+def member_disputes(*, member: User) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(user=member).order_by("-created_at")

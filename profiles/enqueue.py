@@ -1,0 +1,32 @@
+"""Typed enqueue helpers for profiles' tasks, and the one way every app sends a task.
+
+Services never import a tasks module (tasks import services, so that would close a loop):
+they call a helper here, which sends the task by its registered name once the current
+transaction commits. The names are constants in this one module; ``tests/test_layout.py``
+checks that each resolves to a registered task.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+DATA_EXPORT_BUILD = "profiles.tasks.data_export_build"
+DATA_EXPORTS_PRUNE = "profiles.tasks.data_exports_prune"
+
+TASK_NAMES = (DATA_EXPORT_BUILD, DATA_EXPORTS_PRUNE)
+
+
+def send_on_commit(name: str, *args: object) -> None:
+    """Send task `name` with `args` after the current transaction commits (at once outside
+    one). Routing (queues) comes from the task name through CELERY_TASK_ROUTES."""
+
+    def send() -> None:
+        from influence.celery import app
+
+        app.send_task(name, args=list(args))
+
+    transaction.on_commit(send)
+
+
+def data_export_build(*, export_id: object) -> None:
+    send_on_commit(DATA_EXPORT_BUILD, str(export_id))

@@ -1,5 +1,0 @@
-from allauth.socialaccount.providers.oauth2.urls import default_urlpatterns
-
-from scoring.providers.mastodon.provider import MastodonProvider
-
-urlpatterns = default_urlpatterns(MastodonProvider)
