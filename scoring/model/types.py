@@ -55,10 +55,6 @@ def _i64(a: npt.ArrayLike) -> IntArray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def _f64(a: npt.ArrayLike) -> FloatArray:
-    return np.ascontiguousarray(a, dtype=np.float64)
-
-
 def _same_length(name: str, arrays: dict[str, np.ndarray[Any, Any]]) -> None:
     lengths = {k: len(v) for k, v in arrays.items()}
     if len(set(lengths.values())) > 1:
