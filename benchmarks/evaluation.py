@@ -71,10 +71,6 @@ def _prepare(pop: syn.Population, p: Params) -> Scorer:
     return Scorer(pop=pop, ctx=trust_context(g, syn.seeds(pop, p), p), pagerank=pagerank(pop))
 
 
-def _model_scores(s: Scorer, nodes: IntArray, p: Params) -> FloatArray:
-    return score_values(syn.batch(s.pop, nodes), s.ctx, now=s.pop.now, params=p)
-
-
 @dataclass(frozen=True, slots=True)
 class QuantileMap:
     """Puts a baseline's raw values on the model's 1-100 scale by matching quantiles."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .trust import TrustContext
 from .types import BoolArray, FloatArray, IntArray, Kind, MemberBatch, Params
@@ -54,6 +55,14 @@ def repeat_value(count: IntArray | FloatArray, cap: float) -> FloatArray:
     for each repeat (logarithmic), never more than ``cap``."""
     c = np.maximum(np.asarray(count, dtype=np.float64), 1.0)
     return np.minimum(1.0 + np.log(c), cap)
+
+
+def bounded(untrusted: npt.ArrayLike, trusted: npt.ArrayLike, p: Params) -> FloatArray:
+    """What low-trust accounts add to a signal, all together: about their sum while it is
+    small, never more than ``untrusted_share * trusted + untrusted_base`` (a smooth
+    saturation), so ten thousand or a million of them add the same little."""
+    limit = p.untrusted_share * np.asarray(trusted, dtype=np.float64) + p.untrusted_base
+    return limit * -np.expm1(-np.asarray(untrusted, dtype=np.float64) / limit)
 
 
 def build_pairs(batch: MemberBatch, ctx: TrustContext, now: int, p: Params) -> Pairs:
@@ -141,13 +150,27 @@ def signals(
     unobserved = np.maximum(batch.accounts.followers_reported - observed, 0)
     # Followers a source reports but does not list cannot be checked: they count as
     # followers without a trust path.
-    reach = np.bincount(followers.row, fw, minlength=n) + p.follower_floor * unobserved
+    # Low-trust accounts (and unlisted followers) are summed apart and bounded: their
+    # total saturates below a small share of the trusted signal (see `bounded`).
+    low_f = followers.weight < p.low_trust
+    reach_low = np.bincount(followers.row[low_f], fw[low_f], minlength=n) + (
+        p.follower_floor * unobserved
+    )
+    reach_trusted = np.bincount(followers.row[~low_f], fw[~low_f], minlength=n)
+    reach = reach_trusted + bounded(reach_low, reach_trusted, p)
     w = pairs.weight * pairs.selectivity
     if pair_keep is not None:
         w = w * pair_keep
+    low = pairs.weight < p.low_trust
     per_post = (posts + p.post_prior) ** p.post_exponent
-    engagement = np.bincount(pairs.row, w * pairs.response, minlength=n) / per_post
-    amplification = np.bincount(pairs.row, w * pairs.reshare, minlength=n) / per_post
+
+    def total(value: FloatArray) -> FloatArray:
+        trusted = np.bincount(pairs.row[~low], (w * value)[~low], minlength=n)
+        untrusted = np.bincount(pairs.row[low], (w * value)[low], minlength=n)
+        return (trusted + bounded(untrusted, trusted, p)) / per_post
+
+    engagement = total(pairs.response)
+    amplification = total(pairs.reshare)
     network = ctx.standing[batch.accounts.node].astype(np.float64)
     if network_keep is not None:
         network = network * network_keep

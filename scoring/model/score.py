@@ -42,7 +42,6 @@ from .types import (
     Params,
 )
 
-COMPONENTS = ("reach", "engagement", "amplification", "network")
 _CENT = Decimal("0.01")
 
 

@@ -421,6 +421,9 @@ def trust_context(
     standing = received * scale
     passes = passed.astype(np.float64) * graph.out_scale * p.damping * scale
     targets = graph.engaged_targets().astype(np.float64)
+    # Selectivity is credit for engaging with few members; only accounts with some trust
+    # earn it (a bought liker engages with nobody else, and that proves nothing).
+    targets[weight < p.low_trust] = np.maximum(targets[weight < p.low_trust], p.untrusted_targets)
     selectivity = np.minimum(1.0, np.sqrt(p.selective_targets / np.maximum(targets, 1.0)))
     return TrustContext(
         weight=weight.astype(np.float32),

@@ -23,7 +23,7 @@ FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
 
-MODEL_VERSION = "2026.11-1"
+MODEL_VERSION = "2026.12-1"
 DAY = 86_400
 
 
@@ -53,10 +53,6 @@ def to_unix(value: dt.datetime) -> int:
 
 def _i64(a: npt.ArrayLike) -> IntArray:
     return np.ascontiguousarray(a, dtype=np.int64)
-
-
-def _f64(a: npt.ArrayLike) -> FloatArray:
-    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def _same_length(name: str, arrays: dict[str, np.ndarray[Any, Any]]) -> None:
@@ -91,7 +87,14 @@ class Params:
     trust_floor: float = 0.001
     follower_floor: float = 0.0001  # weight of a follower with no trust path (and unlisted ones)
     vouches: int = 3  # trusted endorsers an account needs to count fully
-    low_trust: float = 0.1  # below this weight an engager is "low-trust" for the flag
+    low_trust: float = 0.1  # below this weight an account is "low-trust" (flag and bound)
+    # Everything low-trust accounts add to a signal together saturates below
+    # untrusted_share x the trusted part + untrusted_base, however many there are.
+    untrusted_share: float = 0.02
+    untrusted_base: float = 0.02
+    # Low-trust engagers get no selectivity credit: they count as if they engaged with
+    # this many members (sqrt(25 / 2500) = 0.1), however few they really engaged with.
+    untrusted_targets: float = 2500.0
     # Engagement counting.
     selective_targets: float = 25.0  # engaging more members than this lowers an engager's weight
     repeat_cap: float = 2.0  # one engager counts at most this many times over, however often
@@ -113,7 +116,7 @@ class Params:
     burst_ratio: float = 5.0
     burst_follow_days: int = 21
     burst_engagers_per_follower: float = 0.02
-    burst_discount: float = 0.9
+    burst_discount: float = 1.0
     ring_min_size: int = 5
     ring_max_size: int = 60
     ring_min_share: float = 0.5
@@ -121,7 +124,7 @@ class Params:
     ring_discount: float = 1.0
     low_trust_min_engagers: int = 10
     low_trust_share: float = 0.6
-    low_trust_discount: float = 0.5
+    low_trust_discount: float = 1.0
     # Confidence.
     confidence_posts: float = 10.0
     confidence_engagers: float = 25.0

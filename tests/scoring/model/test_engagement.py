@@ -34,19 +34,30 @@ def test_many_people_once_beat_one_person_many_times() -> None:
     assert many["engagement"] > 40 * one_fan["engagement"]
 
 
+def test_an_untrusted_engager_earns_no_selectivity_credit() -> None:
+    # Node 10 engages with member 0 only, but nobody vouches for it.
+    graph = Graph.from_edges(
+        100, follow_src=[20], follow_dst=[0], engage_src=[10], engage_dst=[0], engage_count=[1]
+    )
+    ctx = trust_context(graph, seeds=[20])
+    assert ctx.weight[10] < 0.1
+    assert ctx.selectivity[10] <= 0.1
+
+
 def test_a_selective_engager_outweighs_a_promiscuous_one() -> None:
     # Node 10 engages with member 0 only; node 11 with member 1 and 999 others.
     edges = [(10, 0), (11, 1)] + [(11, 100 + i) for i in range(999)]
     graph = Graph.from_edges(
         2_000,
-        follow_src=[20, 20],  # the same seed vouches for both engagers
-        follow_dst=[10, 11],
+        # The same seeds (who follow each other) vouch for both engagers.
+        follow_src=[20, 21, 22] * 3,
+        follow_dst=[10] * 3 + [11] * 3 + [21, 22, 20],
         engage_src=[a for a, _ in edges],
         engage_dst=[b for _, b in edges],
         engage_count=[1] * len(edges),
     )
-    ctx = trust_context(graph, seeds=[20])
-    assert ctx.weight[10] == ctx.weight[11]
+    ctx = trust_context(graph, seeds=[20, 21, 22])
+    assert ctx.weight[10] == ctx.weight[11] >= 0.1
     assert ctx.selectivity[10] == 1.0 and ctx.selectivity[11] < 0.2
     selective, promiscuous = (
         r.features
