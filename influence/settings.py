@@ -395,6 +395,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(_read("MEDIA_ROOT", str, str(VAR_DIR / "media")))
+# Media holds members' archives and exports: readable by the app's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = _read("WHITENOISE_USE_FINDERS", bool, False)
 
 # --- Imports --------------------------------------------------------------------------
