@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint
 
+# Plain http on localhost: the secure production defaults (HTTPS) are off unless set.
+run: export HTTPS ?= false
 run:
 	@$(PYTHON) scripts/bootstrap.py $(VENV) requirements.txt
 	$(BIN)/python manage.py migrate --noinput

@@ -55,7 +55,12 @@ def _static_files() -> Iterator[None]:
         STORAGES={
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-        }
+        },
+        # The test client and the live server speak plain http, like `make run`
+        # (HTTPS=false); the production defaults are tested by test_deploy.
+        SECURE_SSL_REDIRECT=False,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
     )
     override.enable()
     yield

@@ -49,8 +49,29 @@ def test_the_deploy_check_passes_with_the_documented_production_values(tmp_path:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_deploy_check_fails_without_them(tmp_path: Path) -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env={}, tmp_path=tmp_path)
+def test_debug_false_alone_gives_a_clean_deploy_check(tmp_path: Path) -> None:
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={"DEBUG": "false"}, tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_false_turns_on_hsts_secure_cookies_and_the_ssl_redirect(tmp_path: Path) -> None:
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE)"
+    )
+    result = manage("shell", "-v", "0", "-c", script, env={"DEBUG": "false"}, tmp_path=tmp_path)
+    assert result.stdout.split() == ["31536000", "True", "True", "True"], result.stderr
+
+
+def test_plain_http_for_a_local_run_is_an_explicit_choice_the_check_warns_about(
+    tmp_path: Path,
+) -> None:
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={"HTTPS": "false"}, tmp_path=tmp_path
+    )
     assert result.returncode != 0
     assert "SECURE_HSTS_SECONDS" in result.stderr
 
@@ -67,6 +88,7 @@ def test_static_files_build_with_hashed_names_for_whitenoise(tmp_path: Path) -> 
     [
         ("SECURE_HSTS_SECONDS", "a year"),
         ("DEBUG", "maybe"),
+        ("HTTPS", "perhaps"),
         ("DATABASE_URL", "mysql-ish://nowhere"),
         ("REDIS_URL", "localhost:6379"),
         ("OIDC_PROVIDERS", '[{"id": "x"}]'),

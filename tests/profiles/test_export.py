@@ -92,6 +92,14 @@ def test_the_build_writes_the_file_once_and_a_redelivery_does_nothing(
     assert len(list((media / "exports").iterdir())) == 1
 
 
+def test_the_export_file_is_readable_by_its_owner_only(alice: User, media: Path) -> None:
+    export = data_export_request(user=alice)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    assert (media / str(export.file.name)).stat().st_mode & 0o777 == 0o600
+    assert (media / "exports").stat().st_mode & 0o777 == 0o700
+
+
 def test_the_page_shows_progress_and_refreshes_itself_until_done(client, alice: User) -> None:
     export = data_export_request(user=alice)
     DataExport.objects.filter(pk=export.pk).update(

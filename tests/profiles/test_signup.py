@@ -97,3 +97,26 @@ def test_a_social_sign_up_without_the_consent_step_creates_nothing(rf) -> None:
     with pytest.raises(PermissionError):
         SocialAccountAdapter().save_user(rf.get("/"), login, form=None)
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Xq7#vLp2!zR", "at least 12 characters"),  # 11 characters, otherwise strong
+        ("password1234", "too common"),  # in the bundled list of breached passwords
+    ],
+)
+def test_a_short_or_breached_password_is_refused_and_creates_nothing(
+    client, password: str, message: str
+) -> None:
+    data = {**FORM, "password1": password, "password2": password}
+    response = client.post(reverse("account_signup"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_a_twelve_character_password_is_enough(client) -> None:
+    data = {**FORM, "password1": "Xq7#vLp2!zRw", "password2": "Xq7#vLp2!zRw"}
+    assert client.post(reverse("account_signup"), data).status_code == 302
+    assert User.objects.filter(email="new@example.org").exists()
