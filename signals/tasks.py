@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from signals import enqueue
-from signals.connectors.base import ConnectorError, ProviderUnavailable, RateLimited
+from signals.connectors.errors import ConnectorError, ProviderUnavailable, RateLimited
 from signals.services import imports, sources
 
 IMPORT_OPTIONS: dict[str, Any] = dict(

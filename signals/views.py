@@ -22,7 +22,7 @@ from profiles.http import request_member
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
 from signals import selectors
-from signals.connectors.base import ConnectorError
+from signals.connectors.errors import ConnectorError
 from signals.forms import ArchiveUploadForm
 from signals.models import SyncStatus
 from signals.providers.mastodon.forms import InstanceForm

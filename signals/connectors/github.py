@@ -19,11 +19,10 @@ from typing import Any
 
 import requests
 
-from signals.connectors import base
-from signals.connectors.base import (
-    HttpClient,
-    ProviderResponseInvalid,
-    ResourceGone,
+from signals.connectors import http, parsing
+from signals.connectors.errors import ProviderResponseInvalid, ResourceGone
+from signals.connectors.http import HttpClient
+from signals.connectors.parsing import (
     SyncResult,
     iso,
     need_dict,
@@ -88,7 +87,7 @@ def github_sync(
             "X-GitHub-Api-Version": API_VERSION,
         },
     )
-    started = base.now()
+    started = parsing.now()
     previous = _read_cursor(cursor)
 
     user = need_dict(client.get("/user", what="GET /user")[0], "user")
@@ -111,7 +110,7 @@ def github_sync(
             "tags": repo.topics,
         }
         if repo.description:
-            post["text"] = repo.description[: base.MAX_TEXT_CHARS]
+            post["text"] = repo.description[: parsing.MAX_TEXT_CHARS]
         posts.append(post)
     people = _people(client, login, started, max_pages)
 
@@ -231,7 +230,7 @@ def _stargazers_newest_first(
     )
     first_page = need_list(data, what)
     pages = 1
-    url = base.link(response, "last")
+    url = http.link(response, "last")
     while url is not None:
         if pages >= max_pages:
             client.truncated = True
@@ -239,8 +238,8 @@ def _stargazers_newest_first(
         data, response = client.get(url, headers=headers, what=what)
         pages += 1
         yield from reversed(need_list(data, what))
-        previous = base.link(response, "prev")
-        url = None if previous is None or previous == base.link(response, "first") else previous
+        previous = http.link(response, "prev")
+        url = None if previous is None or previous == http.link(response, "first") else previous
     yield from reversed(first_page)
 
 

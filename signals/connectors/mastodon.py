@@ -24,22 +24,23 @@ from urllib.parse import quote
 
 import requests
 
-from signals.connectors import base
-from signals.connectors.base import (
+from signals.connectors import errors, http, parsing
+from signals.connectors.errors import (
     ConnectorError,
-    HttpClient,
     ProviderResponseInvalid,
     ProviderUnavailable,
     RateLimited,
     RegistrationRefused,
     ResourceGone,
+)
+from signals.connectors.http import HttpClient, normalise_instance
+from signals.connectors.parsing import (
     SyncResult,
     html_to_text,
     iso,
     need_dict,
     need_int,
     need_str,
-    normalise_instance,
     parse_time,
     tag_list,
 )
@@ -93,7 +94,7 @@ def mastodon_register_app(
         )
     except (RateLimited, ProviderUnavailable):
         raise
-    except base.UnsafeHost as exc:
+    except errors.UnsafeHost as exc:
         raise RegistrationRefused(f"{what}: {exc}", user_message=exc.user_message) from None
     except ConnectorError as exc:
         raise RegistrationRefused(f"{what}: {exc}", user_message=refused) from None
@@ -133,7 +134,7 @@ def mastodon_sync(
     host = normalise_instance(instance, allow_private=allow_private)
     client = _client(host, session=session, timeout=timeout, allow_private=allow_private)
     client.headers["Authorization"] = f"Bearer {token}"
-    started = base.now()
+    started = parsing.now()
     since_status = _cursor_id(cursor, "since_id")
     since_notification = _cursor_id(cursor, "notifications_since_id")
 
@@ -196,7 +197,7 @@ def _client(
     host: str, *, session: requests.Session | None, timeout: float, allow_private: bool
 ) -> HttpClient:
     if session is None:
-        session = requests.Session() if allow_private else base.public_session()
+        session = requests.Session() if allow_private else http.public_session()
     return HttpClient(
         provider=f"Mastodon ({host})",
         base_url=f"https://{host}",

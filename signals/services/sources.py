@@ -34,17 +34,11 @@ from profiles.selectors import has_active_consent, users_with_active_consent
 from signals import enqueue, hooks
 from signals.archive import Archive, ArchiveInvalid, make_hasher, normalise_handle, read_archive
 from signals.archive.model import EdgeAgg, PostAgg
-from signals.connectors.base import (
-    ConnectorError,
-    ProviderUnavailable,
-    RateLimited,
-    SyncResult,
-    iso,
-    normalise_instance,
-    parse_time,
-)
+from signals.connectors.errors import ConnectorError, ProviderUnavailable, RateLimited
 from signals.connectors.github import github_sync
+from signals.connectors.http import normalise_instance
 from signals.connectors.mastodon import mastodon_sync
+from signals.connectors.parsing import SyncResult, iso, parse_time
 from signals.models import Engagement, ImportJob, ImportStatus, Post, Source, SourceKind, SyncStatus
 from signals.services.rows import (
     engagements_insert,

@@ -28,7 +28,7 @@ from profiles.purposes import Purpose
 from profiles.services import consent_withdraw
 from scoring.models import ScoringState
 from signals.archive import make_hasher, read_archive
-from signals.connectors.base import ProviderUnavailable, RateLimited
+from signals.connectors.errors import ProviderUnavailable, RateLimited
 from signals.models import Engagement, Follow, ImportedContent, Post, Source, SourceKind, SyncStatus
 from signals.services import sources
 from signals.services.imports import signals_store

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from signals.connectors.base import normalise_instance
+from signals.connectors.http import normalise_instance
 
 
 class InstanceForm(forms.Form):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from allauth.socialaccount.models import SocialToken
 
 from profiles.token_revocation import TIMEOUT, ProviderToken
-from signals.connectors.base import public_session
+from signals.connectors.http import public_session
 from signals.providers.mastodon.models import MastodonApp
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from signals.connectors.base import normalise_instance
+from signals.connectors.http import normalise_instance
 from signals.connectors.mastodon import mastodon_register_app
 from signals.providers.mastodon.models import MastodonApp
 

@@ -22,13 +22,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from signals.connectors.base import (
-    ConnectorError,
-    HttpClient,
-    need_dict,
-    need_str,
-    public_session,
-)
+from signals.connectors.errors import ConnectorError
+from signals.connectors.http import HttpClient, public_session
+from signals.connectors.parsing import need_dict, need_str
 from signals.providers.mastodon.forms import InstanceForm
 from signals.providers.mastodon.models import MastodonApp
 from signals.providers.mastodon.services import (

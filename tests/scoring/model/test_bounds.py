@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from benchmarks.synthetic import NOW
 from scoring.model import score_batch
-from scoring.model.synthetic import NOW
 
 from .builders import Member, batch, context, likes, posts
 

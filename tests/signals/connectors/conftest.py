@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import responses
 
-from signals.connectors import base
+from signals.connectors import parsing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -23,7 +23,7 @@ def load(name: str) -> Any:
 
 @pytest.fixture(autouse=True)
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    monkeypatch.setattr(base, "now", lambda: NOW)
+    monkeypatch.setattr(parsing, "now", lambda: NOW)
     return NOW
 
 

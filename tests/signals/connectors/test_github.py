@@ -10,7 +10,7 @@ import requests
 import responses
 from responses import matchers
 
-from signals.connectors.base import (
+from signals.connectors.errors import (
     ProviderResponseInvalid,
     ProviderUnavailable,
     RateLimited,

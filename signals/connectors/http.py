@@ -1,8 +1,6 @@
-"""HTTP plumbing shared by the connectors: errors, paging, rate limits, SSRF guard.
+"""The connectors' HTTP client: paging, rate limits, size limits and the SSRF guard.
 
-Plain Python on `requests`; nothing here imports Django. Exception messages name
-endpoints and status codes only, never a counterpart's handle, a response body or
-a token, so they are safe to log and to hand to Celery.
+Plain Python on `requests`; nothing here imports Django.
 """
 
 from __future__ import annotations
@@ -14,9 +12,8 @@ import socket
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,150 +22,22 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from signals.connectors import parsing
+from signals.connectors.errors import (
+    ProviderResponseInvalid,
+    ProviderUnavailable,
+    RateLimited,
+    ResourceGone,
+    TokenRevoked,
+    UnsafeHost,
+)
+
 USER_AGENT = "Influence/0.1 (+consent-first influence scoring)"
 DEFAULT_RETRY_AFTER = 60.0
 # A provider's reset time is trusted only this far: a hostile or broken server must
 # not park a member's sync for days.
 MAX_RETRY_AFTER = 3600.0
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-MAX_TEXT_CHARS = 5000
-
-
-class ConnectorError(Exception):
-    """A sync or registration that failed; `user_message` is plain words for the member."""
-
-    user_message: str = "Something went wrong while syncing — we'll try again later."
-    retryable: bool = False
-
-    def __init__(self, message: str = "", *, user_message: str | None = None) -> None:
-        super().__init__(message)
-        if user_message is not None:
-            self.user_message = user_message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only arguments break Exception's default pickling (Celery pickles
-        # or re-raises exceptions across processes); restore from attributes instead.
-        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
-
-
-def _rebuild_error(
-    cls: type[ConnectorError], args: tuple[Any, ...], state: dict[str, Any]
-) -> ConnectorError:
-    error = cls.__new__(cls)
-    error.args = args
-    error.__dict__.update(state)
-    return error
-
-
-class TokenRevoked(ConnectorError):
-    """401, or 403 that is not a rate limit: the member must reconnect."""
-
-
-class RateLimited(ConnectorError):
-    """The provider asked us to wait `retry_after` seconds before the next request."""
-
-    retryable = True
-
-    def __init__(
-        self, message: str = "", *, retry_after: float, user_message: str | None = None
-    ) -> None:
-        super().__init__(message, user_message=user_message)
-        self.retry_after = retry_after
-
-
-class ProviderUnavailable(ConnectorError):
-    """5xx, timeout or connection failure; worth retrying later."""
-
-    retryable = True
-
-
-class ProviderResponseInvalid(ConnectorError):
-    """A reply that is not what the provider documents; retrying will not help."""
-
-
-class ResourceGone(ProviderResponseInvalid):
-    """404/410 on one item (a repository or status deleted mid-sync); callers may skip it."""
-
-
-class UnsafeHost(ProviderResponseInvalid):
-    """The host resolved to a private, loopback or otherwise non-public address."""
-
-
-class RegistrationRefused(ConnectorError):
-    """A Mastodon instance would not register our OAuth client (POST /api/v1/apps)."""
-
-
-@dataclass
-class SyncResult:
-    """Archive-v1 line objects (account first, posts before interactions) and the next cursor.
-
-    `complete` is False when something was left out on purpose: a list cut at
-    `max_pages`, or per-item lookups skipped to stay inside the provider's rate limit.
-    """
-
-    records: list[dict[str, Any]]
-    cursor: dict[str, Any]
-    complete: bool = True
-
-
-def now() -> datetime:
-    """The current time; tests replace this one function to freeze the clock."""
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: object, what: str) -> datetime:
-    """A provider timestamp (ISO 8601, `Z` or offset, any fraction) as an aware datetime."""
-    if not isinstance(value, str):
-        raise ProviderResponseInvalid(f"{what} is not a timestamp")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ProviderResponseInvalid(f"{what} is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
-# --- shape checks: the messages name the field, never the value --------------------
-
-
-def need_dict(value: object, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ProviderResponseInvalid(f"{what} is not an object")
-    return value
-
-
-def need_list(value: object, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ProviderResponseInvalid(f"{what} is not a list")
-    return value
-
-
-def need_str(obj: Mapping[str, Any], key: str, what: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise ProviderResponseInvalid(f"{what}.{key} is missing or not a string")
-    return value
-
-
-def need_int(obj: Mapping[str, Any], key: str, what: str) -> int:
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ProviderResponseInvalid(f"{what}.{key} is missing or not a count")
-    return value
-
-
-def tag_list(names: list[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for name in names:
-        cleaned = name.strip().lstrip("#").lower()
-        if cleaned:
-            seen.setdefault(cleaned, None)
-    return list(seen)
 
 
 # --- rate limits ------------------------------------------------------------------
@@ -201,7 +70,7 @@ def retry_after_seconds(headers: Mapping[str, str], current: datetime) -> float 
         except ValueError:
             pass
         try:
-            return _clamp(_seconds_until(parse_time(reset, "X-RateLimit-Reset"), current))
+            return _clamp(_seconds_until(parsing.parse_time(reset, "X-RateLimit-Reset"), current))
         except ProviderResponseInvalid:
             pass
     return None
@@ -444,7 +313,7 @@ class HttpClient:
         for _ in range(max_pages):
             assert url is not None
             data, response = self.get(url, params=page_params, headers=headers, what=what)
-            items = need_list(data, what)
+            items = parsing.need_list(data, what)
             yield items
             url = next_link(response)
             page_params = None  # the next link carries them
@@ -489,7 +358,7 @@ class HttpClient:
         headers = response.headers
         label = f"{what}: HTTP {status}"
         if status in (403, 429):
-            wait = retry_after_seconds(headers, now())
+            wait = retry_after_seconds(headers, parsing.now())
             exhausted = headers.get("X-RateLimit-Remaining", "").strip() == "0"
             # GitHub's secondary limits are a 403 with only a message to go on.
             secondary = status == 403 and b"rate limit" in body[:2000].lower()
@@ -541,47 +410,3 @@ def link(response: requests.Response, rel: str) -> str | None:
 
 def next_link(response: requests.Response) -> str | None:
     return link(response, "next")
-
-
-# --- HTML to text (Mastodon status content) ---------------------------------------
-
-
-class _TextExtractor(HTMLParser):
-    _VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "wbr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._skip:
-            if tag not in self._VOID:
-                self._skip += 1
-            return
-        classes = (dict(attrs).get("class") or "").split()
-        # Mentions name other people (invariant 3): drop them from the text. Hashtag
-        # links are also class "mention" but are the member's own topic words.
-        if tag == "a" and "mention" in classes and "hashtag" not in classes:
-            self._skip = 1
-        elif tag == "span" and "invisible" in classes:
-            self._skip = 1
-        elif tag in ("br", "p", "li"):
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skip and tag not in self._VOID:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of sanitized status HTML, without mentions and hidden URL parts."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return "\n".join(line for line in lines if line)[:MAX_TEXT_CHARS]

@@ -10,15 +10,10 @@ import pytest
 import requests
 import responses
 
-from signals.connectors import base
-from signals.connectors.base import (
-    HttpClient,
-    ProviderResponseInvalid,
-    UnsafeHost,
-    html_to_text,
-    normalise_instance,
-    public_session,
-)
+from signals.connectors import http as connector_http
+from signals.connectors.errors import ProviderResponseInvalid, UnsafeHost
+from signals.connectors.http import HttpClient, normalise_instance, public_session
+from signals.connectors.parsing import html_to_text
 
 
 @pytest.mark.parametrize(
@@ -158,7 +153,7 @@ def test_status_html_becomes_text_without_mentions() -> None:
 
 
 def test_an_oversized_body_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(base, "MAX_RESPONSE_BYTES", 1000)
+    monkeypatch.setattr(connector_http, "MAX_RESPONSE_BYTES", 1000)
     client = HttpClient(
         provider="Test", base_url="https://api.example", session=requests.Session(), timeout=5
     )
