@@ -19,6 +19,7 @@ test:
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund -q
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:
