@@ -30,7 +30,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false")
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false")
+
+
+# CI sets these, so a test that needs a service it cannot reach fails instead of skipping.
+REQUIRE_BROWSER = _required("REQUIRE_BROWSER")
+REQUIRE_POSTGRES = _required("REQUIRE_POSTGRES")
+REQUIRE_REDIS = _required("REQUIRE_REDIS")
 # One queue per test run, so a dev worker on the same broker never takes test tasks.
 TEST_QUEUE = f"influence-test-{uuid.uuid4().hex[:8]}"
 
@@ -225,6 +234,35 @@ def wait_for(
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# --- Tests that need PostgreSQL or Redis -----------------------------------------------
+
+
+def pytest_sessionstart(session: Any) -> None:
+    from django.db import connection
+
+    if REQUIRE_POSTGRES and connection.vendor != "postgresql":
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
+    if REQUIRE_REDIS and not settings.REDIS_URL:
+        raise pytest.UsageError("REQUIRE_REDIS is set but REDIS_URL is not set")
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    """`@pytest.mark.postgres` and `@pytest.mark.redis` tests skip on the embedded default,
+    and fail when REQUIRE_POSTGRES / REQUIRE_REDIS say the service must be there."""
+    from django.db import connection
+
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        reason = "needs PostgreSQL (set DATABASE_URL=postgres://...)"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"REQUIRE_POSTGRES is set, but this test {reason}")
+        pytest.skip(reason)
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        reason = "needs Redis as the broker (set REDIS_URL=redis://...)"
+        if REQUIRE_REDIS:
+            pytest.fail(f"REQUIRE_REDIS is set, but this test {reason}")
+        pytest.skip(reason)
 
 
 # --- Chromium -------------------------------------------------------------------------

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+
+
+def iso_days_ago(days: float, *, hour: int = 0) -> str:
+    """An ISO-8601 UTC time `days` before today at `hour`:00, so sample data stays inside the
+    scoring window whatever the date the suite runs on."""
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - timedelta(days=days) + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 # Distinctive names, so a scan for them in stored data cannot match ordinary words.
 COUNTERPARTS = [
@@ -38,7 +47,7 @@ def archive_text(
             {
                 "type": "post",
                 "id": f"p{i}",
-                "at": f"2026-10-0{i + 1}T12:00:00Z",
+                "at": iso_days_ago(30 - i, hour=12),
                 "tags": tags if tags is not None else ["privacy", "python"],
                 "text": "Notes on privacy engineering and python packaging",
             }
@@ -52,13 +61,18 @@ def archive_text(
                     "kind": kind,
                     "by": person,
                     "post": f"p{i}",
-                    "at": f"2026-10-0{i + 1}T13:00:00Z",
+                    "at": iso_days_ago(30 - i, hour=13),
                 }
             )
-        lines.append({"type": "follower", "by": person, "at": "2026-09-01T00:00:00Z"})
+        lines.append({"type": "follower", "by": person, "at": iso_days_ago(60)})
     if people:
         lines.append(
-            {"type": "interaction", "kind": "reply", "to": people[0], "at": "2026-10-02T08:00:00Z"}
+            {
+                "type": "interaction",
+                "kind": "reply",
+                "to": people[0],
+                "at": iso_days_ago(29, hour=8),
+            }
         )
-        lines.append({"type": "following", "of": people[-1], "at": "2026-08-01T00:00:00Z"})
+        lines.append({"type": "following", "of": people[-1], "at": iso_days_ago(90)})
     return "".join(json.dumps(line) + "\n" for line in lines)

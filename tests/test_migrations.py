@@ -13,10 +13,8 @@ BEFORE = [("scoring", "0009_signal_row_base"), ("signals", None), ("moderation",
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="the upgrade path is checked on PostgreSQL, what existing installations run",
-    ),
+    # The upgrade path is checked on PostgreSQL, what existing installations run.
+    pytest.mark.postgres,
 ]
 
 

@@ -61,11 +61,9 @@ def test_withdrawing_while_scoring_tasks_run_never_leaves_a_score(
         assert left == 0, f"{left} {model.__name__} rows outlived a withdrawal"
 
 
-@pytest.mark.skipif(
-    not settings.REDIS_URL,
-    reason="redelivery after a crash needs a broker with acks (Redis); "
-    "the embedded filesystem broker deletes a message when it is read",
-)
+# Redelivery after a crash needs a broker with acks (Redis); the embedded filesystem broker
+# deletes a message when it is read.
+@pytest.mark.redis
 def test_after_a_worker_is_killed_mid_batch_every_member_has_exactly_one_score() -> None:
     # Twelve batches of 50: each batch commits as a whole, so the kill lands between
     # batches already written and the one running or queued.

@@ -13,7 +13,7 @@ from moderation.services.disputes import DisputeRefused, dispute_open, dispute_r
 from profiles.models import AuditEntry, User
 from scoring.models import GamingFlag, ScoringRun, ScoringState, Topic
 from scoring.services.runs import score_members_now, scoring_dispatch
-from tests.scoring.test_scores import imported
+from tests.builders import imported
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from profiles.models import AuditAction, AuditEntry, ConsentRecord, DataExport, 
 from profiles.purposes import Purpose
 from profiles.registry import HOLDINGS
 from profiles.selectors import consent_states, has_active_consent
-from tests.profiles.test_signup import FORM
+from tests.builders import SIGNUP_FORM
 
 pytestmark = pytest.mark.django_db
 
@@ -101,8 +101,8 @@ def test_there_is_no_invitation_door() -> None:
 
 
 def test_nobody_chooses_a_public_page_address(client) -> None:
-    client.post(reverse("account_signup"), {**FORM, "public_slug": "the-real-alice"})
-    user = User.objects.get(email=FORM["email"])
+    client.post(reverse("account_signup"), {**SIGNUP_FORM, "public_slug": "the-real-alice"})
+    user = User.objects.get(email=SIGNUP_FORM["email"])
     assert user.public_slug != "the-real-alice" and len(user.public_slug) >= 16
     assert client.get(reverse("public_profile", args=["the-real-alice"])).status_code == 404
 

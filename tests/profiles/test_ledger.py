@@ -10,9 +10,8 @@ from profiles.models import AppendOnlyError, ConsentRecord, User, append_only_er
 
 pytestmark = pytest.mark.django_db
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
-)
+# The trigger exists on PostgreSQL only.
+postgres_only = pytest.mark.postgres
 
 
 def test_the_model_refuses_to_update_a_ledger_row(alice: User) -> None:

@@ -5,16 +5,9 @@ from django.urls import reverse
 
 from profiles.models import ConsentRecord, User
 from profiles.purposes import Purpose
+from tests.builders import SIGNUP_FORM
 
 pytestmark = pytest.mark.django_db
-
-FORM = {
-    "email": "new@example.org",
-    "password1": "a long enough passphrase",
-    "password2": "a long enough passphrase",
-    "age_confirmed": "on",
-    "consent_terms": "on",
-}
 
 
 def test_the_sign_up_page_shows_every_purpose_unticked(client) -> None:
@@ -26,7 +19,7 @@ def test_the_sign_up_page_shows_every_purpose_unticked(client) -> None:
 
 
 def test_sign_up_creates_the_member_with_their_consents(client, mailoutbox) -> None:
-    response = client.post(reverse("account_signup"), {**FORM, "consent_scoring": "on"})
+    response = client.post(reverse("account_signup"), {**SIGNUP_FORM, "consent_scoring": "on"})
     assert response.status_code == 302
     user = User.objects.get(email="new@example.org")
     purposes = set(ConsentRecord.objects.filter(user=user).values_list("purpose", flat=True))
@@ -44,7 +37,7 @@ def test_sign_up_creates_the_member_with_their_consents(client, mailoutbox) -> N
 def test_sign_up_without_a_required_answer_is_refused_and_creates_nothing(
     client, missing: str, message: str
 ) -> None:
-    data = {k: v for k, v in FORM.items() if k != missing}
+    data = {k: v for k, v in SIGNUP_FORM.items() if k != missing}
     response = client.post(reverse("account_signup"), data)
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -53,11 +46,11 @@ def test_sign_up_without_a_required_answer_is_refused_and_creates_nothing(
 
 
 def test_a_second_sign_up_with_the_same_email_creates_nothing(client, mailoutbox) -> None:
-    client.post(reverse("account_signup"), FORM)
+    client.post(reverse("account_signup"), SIGNUP_FORM)
     client.logout()
     # allauth prevents account enumeration (the owner is told by email) and rate-limits
     # mails to one address, so the answer is a neutral page or a 429; never a second member.
-    response = client.post(reverse("account_signup"), {**FORM, "consent_scoring": "on"})
+    response = client.post(reverse("account_signup"), {**SIGNUP_FORM, "consent_scoring": "on"})
     assert response.status_code in (302, 429)
     assert User.objects.count() == 1
     assert ConsentRecord.objects.count() == 1
@@ -109,7 +102,7 @@ def test_a_social_sign_up_without_the_consent_step_creates_nothing(rf) -> None:
 def test_a_short_or_breached_password_is_refused_and_creates_nothing(
     client, password: str, message: str
 ) -> None:
-    data = {**FORM, "password1": password, "password2": password}
+    data = {**SIGNUP_FORM, "password1": password, "password2": password}
     response = client.post(reverse("account_signup"), data)
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -117,6 +110,6 @@ def test_a_short_or_breached_password_is_refused_and_creates_nothing(
 
 
 def test_a_twelve_character_password_is_enough(client) -> None:
-    data = {**FORM, "password1": "Xq7#vLp2!zRw", "password2": "Xq7#vLp2!zRw"}
+    data = {**SIGNUP_FORM, "password1": "Xq7#vLp2!zRw", "password2": "Xq7#vLp2!zRw"}
     assert client.post(reverse("account_signup"), data).status_code == 302
     assert User.objects.filter(email="new@example.org").exists()

@@ -2,18 +2,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.db import connection
 
 from profiles.models import User
 from scoring.models import Score, ScoreSnapshot
 from scoring.services import graph
 from scoring.services.runs import score_members_now
-from tests.scoring.test_scores import imported
+from tests.builders import imported
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="packed reads are PostgreSQL's")
+@pytest.mark.postgres  # packed reads are PostgreSQL's
 def test_packed_reads_give_the_same_integers_as_a_plain_cursor(
     alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from moderation.models import DeniedTopic
 from profiles.models import User
@@ -31,20 +30,10 @@ from scoring.services.runs import (
     score_members_now,
     scoring_dispatch,
 )
-from signals.models import Engagement, Follow, ImportJob, Post, Source
-from signals.services.imports import archive_import_create, archive_import_run
-from tests.samples import archive_text
+from signals.models import Engagement, Follow, Post, Source
+from tests.builders import imported
 
 pytestmark = pytest.mark.django_db
-
-
-def imported(user: User, tags: list[str] | None = None) -> ImportJob:
-    text = archive_text(handle=f"{user.email.split('@')[0]}@example.social", tags=tags)
-    job = archive_import_create(
-        user=user, upload=SimpleUploadedFile("a.jsonl", text.encode()), name="a.jsonl"
-    )
-    archive_import_run(job_id=job.pk)
-    return job
 
 
 def test_a_member_is_scored_after_an_import_with_components_that_add_up(alice: User) -> None:

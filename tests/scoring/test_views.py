@@ -112,6 +112,9 @@ def test_a_member_approves_blocks_and_adds_topics(client, alice: User) -> None:
     client.post(reverse("topics"), {"topic": topic.pk, "status": "approved"})
     topic.refresh_from_db()
     assert topic.status == TopicStatus.APPROVED
+    client.post(reverse("topics"), {"topic": topic.pk, "status": "blocked"})
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.BLOCKED
     client.post(reverse("topics"), {"label": "Religion"})
     added = Topic.objects.get(user=alice, label="religion")
     assert added.status == TopicStatus.APPROVED and added.sensitive_category == "religion"

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from django.db import connection
 
 from profiles.models import User
 from signals.archive.fastpath import to_micros
@@ -16,7 +15,7 @@ from signals.services.bulk import copy_columns
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+@pytest.mark.postgres  # binary COPY is PostgreSQL's
 def test_binary_copy_stores_the_exact_values(alice: User) -> None:
     source = Source.objects.create(
         user=alice, kind="archive", network="x", handle="alice", handle_hash=1

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from profiles.models import User
 from profiles.purposes import Purpose
-from profiles.services import consent_withdraw
+from profiles.services import consent_give, consent_withdraw
 from scoring.models import ScoringState
 from signals.archive import make_hasher, read_archive
 from signals.connectors.errors import ProviderUnavailable, RateLimited
@@ -35,8 +35,8 @@ from signals.services.imports import signals_store
 from signals.tasks import source_sync_retry_plan
 from signals.tasks import source_sync_run as source_sync
 from tests.samples import archive_text
-from tests.signals.connectors import test_github as gh
-from tests.signals.connectors import test_mastodon as md
+from tests.signals.connectors import github_api as gh
+from tests.signals.connectors import mastodon_api as md
 from tests.signals.connectors.conftest import load
 
 pytestmark = pytest.mark.django_db
@@ -497,10 +497,17 @@ def test_a_claim_whose_worker_died_is_claimed_again_after_its_lease(github_sourc
 def test_a_member_without_scoring_consent_is_never_synced(
     github_source: Source, alice: User
 ) -> None:
-    Source.objects.filter(pk=github_source.pk).update(next_sync_at=timezone.now())
-    # Withdrawal deletes sources; a stray row for a non-consenting member is not synced.
-    User.objects.filter(pk=alice.pk).update(is_active=False)
+    # Withdrawal deletes sources; a stray row left for a member who has withdrawn (written
+    # back by hand here, as a crash mid-withdrawal could) is still never synced.
+    stray = {f.attname: getattr(github_source, f.attname) for f in Source._meta.concrete_fields}
+    consent_withdraw(user=alice, purpose=Purpose.SCORING)
+    assert not Source.objects.filter(pk=github_source.pk).exists()
+    Source.objects.create(**{**stray, "next_sync_at": timezone.now()})
     assert sources.sources_dispatch_due(now=timezone.now() + timedelta(hours=1)) == 0
+    # The same row for a consenting member is due: the refusal above is the consent check.
+    consent_give(user=alice, purpose=Purpose.SCORING)
+    Source.objects.filter(pk=github_source.pk).update(next_sync_at=timezone.now())
+    assert sources.sources_dispatch_due(now=timezone.now() + timedelta(hours=1)) == 1
 
 
 def test_sync_now_is_refused_while_a_sync_is_queued(github_source: Source, alice: User) -> None:

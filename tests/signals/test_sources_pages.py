@@ -22,7 +22,7 @@ from signals.services import sources
 from signals.services.imports import signals_store
 from signals.tasks import source_sync_run as source_sync
 from tests.samples import archive_text
-from tests.signals.connectors import test_github as gh
+from tests.signals.connectors import github_api as gh
 from tests.signals.connectors.conftest import load
 
 pytestmark = pytest.mark.django_db
