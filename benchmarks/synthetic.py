@@ -141,8 +141,11 @@ def generate(n_accounts: int = 10_000, seed: int = 7, member_share: float = 0.7)
         post_at[ev_post] + rng.exponential(6 * 3600, len(ev_post)).astype(np.int64), now
     )
 
-    # Honest viral weeks for 2% of the members: new followers and new engagers together.
-    viral = rng.choice(np.flatnonzero(member & (n_posts > 0)), size=max(1, n // 50), replace=False)
+    # Honest viral weeks for about 2% of the accounts' count, at most 3% of the members who
+    # post: new followers and new engagers together.
+    posting = np.flatnonzero(member & (n_posts > 0))
+    n_viral = max(1, min(n // 50, len(posting) * 3 // 100))
+    viral = rng.choice(posting, size=n_viral, replace=False)
     vf_src, vf_dst, vf_at, ve_src, ve_dst, ve_at = [], [], [], [], [], []
     for v in viral:
         start = now - int(rng.integers(10, 80)) * DAY
@@ -396,13 +399,38 @@ def _add_posts(
 
 
 def buy_followers(
-    pop: Population, target: int, k: int, days: int = 3, seed: int = 1
+    pop: Population, target: int, k: int, days: int = 3, seed: int = 1, likes: int = 0
 ) -> tuple[Population, IntArray]:
-    """``k`` fake accounts with no activity follow ``target`` within ``days`` days."""
+    """``k`` fake accounts follow ``target`` within ``days`` days; with ``likes``, each
+    also likes that many of the target's posts as it arrives (the outside evaluation's
+    attack: spread over the days, the follows make no burst)."""
     rng = np.random.default_rng(seed)
     pop, fakes = _add_nodes(pop, k, member=False, now=pop.now)
     at = pop.now - (rng.random(k) * days * DAY).astype(np.int64)
-    return _add_follows(pop, fakes, np.full(k, target), at), fakes
+    pop = _add_follows(pop, fakes, np.full(k, target), at)
+    if likes:
+        pop = _add_engagement(
+            pop, fakes, np.full(k, target), np.full(k, Kind.LIKE), np.full(k, likes), at
+        )
+    return pop, fakes
+
+
+def buy_likes(
+    pop: Population, target: int, k: int, days: int = 30, seed: int = 5
+) -> tuple[Population, IntArray]:
+    """``k`` fake accounts that follow nobody each like one of ``target``'s posts."""
+    rng = np.random.default_rng(seed)
+    pop, fakes = _add_nodes(pop, k, member=False, now=pop.now)
+    at = pop.now - (rng.random(k) * days * DAY).astype(np.int64)
+    pop = _add_engagement(
+        pop, fakes, np.full(k, target), np.full(k, Kind.LIKE), np.ones(k, np.int64), at
+    )
+    return pop, fakes
+
+
+def cold_start(pop: Population) -> Population:
+    """The same population before anyone has connected a verified source."""
+    return replace(pop, verified=np.zeros_like(pop.verified))
 
 
 def _ring_edges(
