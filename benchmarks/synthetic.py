@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from scoring.model.trust import Graph, select_seeds
+from scoring.model.trust import Graph, choose_seeds
 from scoring.model.types import (
     DAY,
     Accounts,
@@ -276,13 +276,14 @@ def graph(pop: Population, params: Params | None = None) -> Graph:
 
 def seeds(pop: Population, params: Params | None = None) -> IntArray:
     m = pop.members()
-    return select_seeds(
+    seeds, _basis = choose_seeds(
         node=m,
         verified=pop.verified[m],
         verified_since=pop.data_since[m],
         now=pop.now,
         params=params,
     )
+    return seeds
 
 
 def batch(pop: Population, members: IntArray) -> MemberBatch:

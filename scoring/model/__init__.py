@@ -7,7 +7,15 @@ members. See docs/scoring.md.
 
 from .score import curve, score_batch
 from .topics import sensitive_category
-from .trust import Graph, TrustContext, TrustResult, propagate_trust, select_seeds, trust_context
+from .trust import (
+    Graph,
+    TrustContext,
+    TrustResult,
+    choose_seeds,
+    propagate_trust,
+    select_seeds,
+    trust_context,
+)
 from .types import (
     MODEL_VERSION,
     Accounts,
@@ -45,6 +53,7 @@ __all__ = [
     "curve",
     "propagate_trust",
     "score_batch",
+    "choose_seeds",
     "select_seeds",
     "sensitive_category",
     "to_unix",

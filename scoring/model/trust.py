@@ -227,6 +227,29 @@ def select_seeds(
     return np.unique(nodes[ok])
 
 
+def choose_seeds(
+    *,
+    node: npt.ArrayLike,
+    verified: npt.ArrayLike,
+    verified_since: npt.ArrayLike,
+    now: int,
+    params: Params | None = None,
+) -> tuple[IntArray, Literal["verified_aged", "verified", "members"]]:
+    """Trust seeds and their basis, given every member source (``node`` may repeat):
+    members with verified sources connected long enough; before anyone qualifies, members
+    with verified sources; before any, every member with a source (the cold start)."""
+    nodes = np.asarray(node, dtype=np.int64)
+    ok = np.asarray(verified, dtype=np.bool_)
+    seeds = select_seeds(
+        node=nodes, verified=ok, verified_since=verified_since, now=now, params=params
+    )
+    if len(seeds):
+        return seeds, "verified_aged"
+    if ok.any():
+        return np.unique(nodes[ok]), "verified"
+    return np.unique(nodes), "members"
+
+
 @dataclass(frozen=True, slots=True)
 class TrustResult:
     """Output of the propagation. ``trust`` sums to 1; ``received`` is the part that came

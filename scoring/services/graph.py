@@ -32,7 +32,7 @@ from scoring.model import (
     Graph,
     MemberBatch,
     Posts,
-    select_seeds,
+    choose_seeds,
     to_unix,
 )
 from scoring.model.trust import following_weights
@@ -311,22 +311,18 @@ def graph_build(*, nodes: RunNodes) -> Graph:
 
 
 def seeds_choose(*, nodes: RunNodes, now: int) -> tuple[Int64Array, str]:
-    """Trust seeds and their basis: members with verified sources connected long enough;
-    before anyone qualifies, members with verified sources; before any, every member
-    with a source (the cold start, said plainly on the dashboard)."""
-    from scoring.models import SeedBasis
-
+    """Trust seeds and their basis (`choose_seeds`: verified and aged, else verified, else
+    every member with a source, the cold start, said plainly on the dashboard)."""
     exprs = ["user_id", "CASE WHEN verified THEN 1 ELSE 0 END", _epoch("created_at")]
     users, verified_int, since = _columns(Source, exprs)
     member = nodes.member_nodes(users)
     known = member >= 0
-    member, verified, since = member[known], verified_int[known].astype(np.bool_), since[known]
-    seeds = select_seeds(node=member, verified=verified, verified_since=since, now=now)
-    if len(seeds):
-        return seeds, SeedBasis.VERIFIED_AGED
-    if verified.any():
-        return np.unique(member[verified]), SeedBasis.VERIFIED
-    return np.unique(member), SeedBasis.MEMBERS
+    return choose_seeds(
+        node=member[known],
+        verified=verified_int[known].astype(np.bool_),
+        verified_since=since[known],
+        now=now,
+    )
 
 
 # --- One batch ------------------------------------------------------------------------
