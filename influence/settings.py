@@ -426,3 +426,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Security findings (issue 13) -------------------------------------------------------
+# Token revocation after an erasure: a Celery task retries while the provider cannot answer,
+# waiting BACKOFF, 2x, 4x ... (capped at 6 h), at most RETRIES times.
+TOKEN_REVOKE_RETRIES = _read("TOKEN_REVOKE_RETRIES", int, 10)
+TOKEN_REVOKE_BACKOFF_SECONDS = _read("TOKEN_REVOKE_BACKOFF_SECONDS", int, 60)
+# Accounts whose email is still unverified after this many days are erased (beat, hourly).
+UNVERIFIED_ACCOUNT_DAYS = _read("UNVERIFIED_ACCOUNT_DAYS", int, 7)
+CELERY_BEAT_SCHEDULE["prune-unverified-accounts"] = {
+    "task": "profiles.tasks.unverified_accounts_prune",
+    "schedule": crontab(minute=29),
+}

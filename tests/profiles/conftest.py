@@ -19,6 +19,7 @@ from signals.archive import read_archive
 from signals.models import SourceKind
 from signals.services.imports import signals_store
 from tests.samples import archive_text
+from tests.security.conftest import unconsumed_queue  # noqa: F401 - a fixture, shared
 
 
 def give_score(user: User, *, handle: str | None = None) -> Score:
