@@ -109,8 +109,8 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
         status="rejected", resolution="It is, from your posts.",
     )  # fmt: skip
 
-    address = EmailAddress.objects.create(
-        user=alice, email=alice.email, verified=True, primary=True
+    address, _ = EmailAddress.objects.update_or_create(
+        user=alice, email=alice.email, defaults={"verified": True, "primary": True}
     )
     EmailConfirmation.objects.create(email_address=address, key="k" * 64)
     app = SocialApp.objects.create(provider="github", name="GitHub", client_id="cid", secret="s")
