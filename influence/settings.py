@@ -128,6 +128,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Body limits: after authentication (the import view's large limit is for members),
+    # before anything reads a body (CSRF's check reads the form).
+    "influence.body_limits.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -426,3 +429,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Security findings (issue 13) -------------------------------------------------------
+# Token revocation after an erasure: a Celery task retries while the provider cannot answer,
+# waiting BACKOFF, 2x, 4x ... (capped at 6 h), at most RETRIES times.
+TOKEN_REVOKE_RETRIES = _read("TOKEN_REVOKE_RETRIES", int, 10)
+TOKEN_REVOKE_BACKOFF_SECONDS = _read("TOKEN_REVOKE_BACKOFF_SECONDS", int, 60)
+# Accounts whose email is still unverified after this many days are erased (beat, hourly).
+UNVERIFIED_ACCOUNT_DAYS = _read("UNVERIFIED_ACCOUNT_DAYS", int, 7)
+CELERY_BEAT_SCHEDULE["prune-unverified-accounts"] = {
+    "task": "profiles.tasks.unverified_accounts_prune",
+    "schedule": crontab(minute=29),
+}
+
+# Request bodies (finding 11): every request at most REQUEST_MAX_BYTES, read within
+# REQUEST_BODY_SECONDS; only these views (URL names), for a signed-in member, take more.
+REQUEST_MAX_BYTES = _read("REQUEST_MAX_MB", int, 1) * 1024 * 1024
+REQUEST_BODY_SECONDS = _read("REQUEST_BODY_SECONDS", int, 20)
+LARGE_BODY_VIEWS = {"import_new": IMPORT_MAX_BYTES + 1024 * 1024}
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -13,6 +15,13 @@ from profiles.services import consents_record_signup
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_account_already_exists_mail(self, email: str) -> None:
+        """A sign-up with an address that has an account: allauth sends this mail instead
+        of creating anyone. Hash a password anyway, as a new sign-up does, so the time
+        taken does not tell whether the address is a member (finding 9)."""
+        make_password(secrets.token_urlsafe(24))
+        super().send_account_already_exists_mail(email)
+
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=commit)

@@ -8,12 +8,24 @@ checks that each resolves to a registered task.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 DATA_EXPORT_BUILD = "profiles.tasks.data_export_build"
 DATA_EXPORTS_PRUNE = "profiles.tasks.data_exports_prune"
+PROVIDER_TOKEN_REVOKE = "profiles.tasks.provider_token_revoke"
+UNVERIFIED_ACCOUNTS_PRUNE = "profiles.tasks.unverified_accounts_prune"
 
-TASK_NAMES = (DATA_EXPORT_BUILD, DATA_EXPORTS_PRUNE)
+TASK_NAMES = (
+    DATA_EXPORT_BUILD,
+    DATA_EXPORTS_PRUNE,
+    PROVIDER_TOKEN_REVOKE,
+    UNVERIFIED_ACCOUNTS_PRUNE,
+)
 
 
 def send_on_commit(name: str, *args: object) -> None:
@@ -30,3 +42,24 @@ def send_on_commit(name: str, *args: object) -> None:
 
 def data_export_build(*, export_id: object) -> None:
     send_on_commit(DATA_EXPORT_BUILD, str(export_id))
+
+
+def send_robust_on_commit(name: str, *args: object, **options: Any) -> None:
+    """Like `send_on_commit`, for work that must never fail the request that caused it: a
+    broker that is down is logged, not raised. `options` go to `send_task` (``argsrepr``
+    keeps secrets out of logs and monitoring)."""
+
+    def send() -> None:
+        from influence.celery import app
+
+        try:
+            app.send_task(name, args=list(args), **options)
+        except Exception as exc:  # noqa: BLE001 - the request already succeeded
+            log.error("could not send %s: %s", name, type(exc).__name__)
+
+    transaction.on_commit(send, robust=True)
+
+
+def provider_token_revoke(*, sealed: str) -> None:
+    """Revoke one provider token after the commit; `sealed` from token_revocation.token_seal."""
+    send_robust_on_commit(PROVIDER_TOKEN_REVOKE, sealed, argsrepr="('<sealed token>',)")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import (
     BooleanField,
     CharField,
+    Exists,
     OuterRef,
     QuerySet,
     Subquery,
@@ -91,6 +92,15 @@ def with_active_consent(users: QuerySet[User], purpose: Purpose) -> QuerySet[Use
             f"_{key}_version": _latest(purpose, "policy_version", CharField()),
         }
     ).filter(**{f"_{key}_granted": True, f"_{key}_version": PURPOSES[purpose].version})
+
+
+def with_verified_email(users: QuerySet[User]) -> QuerySet[User]:
+    """Narrow a queryset of members to those who verified an email address (allauth's
+    EmailAddress.verified): what public profile and discovery need, besides consent, so
+    nobody can make someone else's address public by signing it up."""
+    from allauth.account.models import EmailAddress
+
+    return users.filter(Exists(EmailAddress.objects.filter(user_id=OuterRef("pk"), verified=True)))
 
 
 def users_with_active_consent(purpose: Purpose) -> QuerySet[User]:

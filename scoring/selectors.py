@@ -10,7 +10,12 @@ from django.http import Http404
 
 from profiles.models import User
 from profiles.purposes import Purpose
-from profiles.selectors import has_active_consent, users_with_active_consent, with_active_consent
+from profiles.selectors import (
+    has_active_consent,
+    users_with_active_consent,
+    with_active_consent,
+    with_verified_email,
+)
 from scoring.models import GamingFlag, Score, ScoringRun, Topic, TopicStatus
 
 COMPONENT_LABELS = {
@@ -90,7 +95,7 @@ def public_profile_for_viewer(*, slug: str) -> PublicProfile:
     """A member's public page, for anyone: only while they grant ``public_profile`` under the
     current policy. Anything else (no such page, no consent, paused) is the same 404.
     """
-    member = User.objects.filter(public_slug=slug).filter(is_active=True).first()
+    member = with_verified_email(User.objects.filter(public_slug=slug, is_active=True)).first()
     if member is None:
         raise Http404("No such page.")
     if not has_active_consent(user_id=member.pk, purpose=Purpose.PUBLIC_PROFILE):
@@ -109,12 +114,12 @@ def directory_members(*, topic: str = "") -> QuerySet[User]:
     Each carries ``has_public_page`` (the directory links only to pages that answer) and
     ``approved_topics`` (a list of labels).
     """
-    listed = users_with_active_consent(Purpose.DISCOVERY)
+    listed = with_verified_email(users_with_active_consent(Purpose.DISCOVERY))
     if topic:
         listed = listed.filter(
             pk__in=_approved_topics().filter(label__iexact=topic.strip()).values("user_id")
         )
-    public = with_active_consent(User.objects.all(), Purpose.PUBLIC_PROFILE)
+    public = with_active_consent(with_verified_email(User.objects.all()), Purpose.PUBLIC_PROFILE)
     return (
         listed.annotate(has_public_page=Exists(public.filter(pk=OuterRef("pk"))))
         .prefetch_related(Prefetch("topics", _approved_topics(), to_attr="approved_topics"))

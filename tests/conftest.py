@@ -83,9 +83,13 @@ def _test_queue() -> None:
     app.conf.task_default_queue = TEST_QUEUE
 
 
-def make_member(email: str, purposes: list[str]) -> User:
+def make_member(email: str, purposes: list[str], *, verified: bool = True) -> User:
+    from allauth.account.models import EmailAddress
+
     user = User.objects.create_user(email=email, password="correct horse battery staple")
     consents_record_signup(user=user, granted=[Purpose.TERMS, *purposes])
+    # The named people confirmed their address at sign-up, as allauth asks.
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     return user
 
 

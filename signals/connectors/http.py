@@ -9,6 +9,7 @@ import ipaddress
 import json
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError
 
 from signals.connectors import parsing
 from signals.connectors.errors import (
@@ -38,6 +40,8 @@ DEFAULT_RETRY_AFTER = 60.0
 # not park a member's sync for days.
 MAX_RETRY_AFTER = 3600.0
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# Every refusal of a host says the same, so the answer tells nothing about a network.
+REFUSED_MESSAGE = "We can only connect to public servers, named by their domain."
 
 
 # --- rate limits ------------------------------------------------------------------
@@ -101,9 +105,9 @@ def normalise_instance(domain: str, *, allow_private: bool = False) -> str:
     """The bare, lower-case host of a Mastodon instance, from whatever the member typed.
 
     Accepts "mastodon.social", "https://Mastodon.Social/", "@alice@mastodon.social"
-    or a profile URL. Refuses IP addresses, single-label names, localhost and
-    private-use suffixes unless `allow_private` (development only); a port is
-    kept only then. Raises ValueError with a message the member can read.
+    or a profile URL. Refuses IP addresses, single-label names, localhost,
+    private-use suffixes and ports unless `allow_private` (development only), all with
+    the one REFUSED_MESSAGE. Raises ValueError with a message the member can read.
     """
     raw = (domain or "").strip()
     if not raw:
@@ -129,7 +133,7 @@ def normalise_instance(domain: str, *, allow_private: bool = False) -> str:
 
     if _is_ip_literal(host):
         if not allow_private:
-            raise ValueError("Enter the server's domain name, not an IP address.")
+            raise ValueError(REFUSED_MESSAGE)
     else:
         labels = host.split(".")
         if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
@@ -141,10 +145,10 @@ def normalise_instance(domain: str, *, allow_private: bool = False) -> str:
             or labels[-1].isdigit()
         )
         if private_name and not allow_private:
-            raise ValueError("We can only connect to public Mastodon servers.")
+            raise ValueError(REFUSED_MESSAGE)
     if port is not None and port != 443:
         if not allow_private:
-            raise ValueError("Enter the server's domain without a port.")
+            raise ValueError(REFUSED_MESSAGE)
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return f"[{host}]" if ":" in host else host
 
@@ -170,33 +174,144 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def _refused(reason: str) -> UnsafeHost:
+    return UnsafeHost(f"refused a non-public host ({reason})", user_message=REFUSED_MESSAGE)
+
+
+# --- the whole-request deadline --------------------------------------------------------
+
+_scope = threading.local()
+
+
+class _Deadline:
+    """A whole-request deadline: when it passes, a timer thread shuts down every socket
+    the request opened, which ends any read blocked on it, in the headers or the body.
+    Socket timeouts alone bound each read, not their sum: one byte every few seconds
+    would keep a request alive for ever."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._outer = getattr(_scope, "deadline", None)
+        _scope.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _scope.deadline = self._outer
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _watch(sock: socket.socket | None) -> None:
+    deadline: _Deadline | None = getattr(_scope, "deadline", None)
+    if deadline is not None:
+        deadline.watch(sock)
+
+
+class _Watched:
+    """Connection mixin: every socket a request uses is watched by its deadline."""
+
+    sock: socket.socket | None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        _watch(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)  # a kept-alive connection, reused
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
 class _PublicOnly:
-    """Checks the address actually connected to, after DNS, so rebinding cannot dodge it."""
+    """Resolves the host, refuses it if any address is not public, and only then connects,
+    to the address it checked (so DNS rebinding between check and connect cannot dodge it).
+    The address connected to is checked again."""
+
+    _dns_host: str
+    port: int
 
     def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
         try:
-            address = sock.getpeername()[0]
-            public = is_public_address(address)
-        except (OSError, ValueError):
+            infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self._dns_host, self, exc) from exc  # type: ignore[arg-type]
+        addresses = [info[4][0] for info in infos]
+        if not addresses or not all(_public(a) for a in addresses):
+            # Not an OSError on purpose: urllib3 would wrap and retry an OSError.
+            raise _refused("resolved to a non-public address")
+        name = self._dns_host
+        self._dns_host = str(addresses[0])
+        try:
+            sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        finally:
+            self._dns_host = name
+        try:
+            public = _public(sock.getpeername()[0])
+        except OSError:
             public = False
         if not public:
             sock.close()
-            # Not an OSError on purpose: urllib3 would wrap and retry an OSError.
-            raise UnsafeHost(
-                "refused to connect to a non-public address",
-                user_message="That server is on a private network; we only connect to "
-                "public servers.",
-            )
+            raise _refused("connected to a non-public address")
         return sock
 
 
-class _PublicHTTPConnection(_PublicOnly, HTTPConnection):
+def _public(address: object) -> bool:
+    try:
+        return is_public_address(str(address))
+    except ValueError:
+        return False
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
     pass
 
 
-class _PublicHTTPSConnection(_PublicOnly, HTTPSConnection):
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
     pass
+
+
+class _PublicHTTPConnection(_PublicOnly, _Watched, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicOnly, _Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 class _PublicHTTPPool(HTTPConnectionPool):
@@ -207,13 +322,21 @@ class _PublicHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _PublicHTTPSConnection
 
 
-class PublicOnlyAdapter(HTTPAdapter):
+class DeadlineAdapter(HTTPAdapter):
+    """Connections whose sockets the client's whole-request deadline can cut."""
+
+    pools: dict[str, type[HTTPConnectionPool]] = {
+        "http": _WatchedHTTPPool,
+        "https": _WatchedHTTPSPool,
+    }
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _PublicHTTPPool,
-            "https": _PublicHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = dict(self.pools)
+
+
+class PublicOnlyAdapter(DeadlineAdapter):
+    pools = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
 
 
 def public_session() -> requests.Session:
@@ -238,7 +361,9 @@ class HttpClient:
     """One provider, one token: JSON GETs and POSTs mapped onto the ConnectorError family.
 
     Redirects are not followed and Link URLs must stay on `base_url`'s origin, so the
-    token is never sent anywhere else. Bodies are capped in size and read time.
+    token is never sent anywhere else. Bodies are capped in size. `timeout` bounds each
+    socket operation; `deadline` (default three timeouts) bounds the whole request, from
+    connecting to the last byte of the body.
     """
 
     provider: str
@@ -246,8 +371,16 @@ class HttpClient:
     session: requests.Session
     timeout: float
     headers: dict[str, str] = field(default_factory=dict)
+    deadline: float | None = None
     ratelimit_remaining: int | None = None
     truncated: bool = False
+
+    def __post_init__(self) -> None:
+        # The deadline needs connections it can cut; a session with its own (the
+        # public-only one, or a test's mock) keeps them.
+        for prefix in ("http://", "https://"):
+            if type(self.session.get_adapter(prefix)) is HTTPAdapter:
+                self.session.mount(prefix, DeadlineAdapter())
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -275,22 +408,28 @@ class HttpClient:
         url = path_or_url if "://" in path_or_url else self.url(path_or_url)
         self._same_origin(url, what)
         merged = {"User-Agent": USER_AGENT, **self.headers, **(headers or {})}
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=merged,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-            body = self._read(response, what)
-        except requests.Timeout:
-            raise self.unavailable(f"{what}: timed out") from None
-        except requests.RequestException as exc:
-            raise self.unavailable(f"{what}: {type(exc).__name__}") from None
+        seconds = self.deadline if self.deadline is not None else max(self.timeout * 3, 1.0)
+        with _Deadline(seconds) as deadline:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=merged,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                body = self._read(response, what, until=time.monotonic() + seconds)
+            except requests.Timeout:
+                raise self.unavailable(f"{what}: timed out") from None
+            except requests.RequestException as exc:
+                if deadline.expired:
+                    raise self.unavailable(f"{what}: timed out") from None
+                raise self.unavailable(f"{what}: {type(exc).__name__}") from None
+            if deadline.expired:  # a body cut short by the deadline is not a body
+                raise self.unavailable(f"{what}: timed out")
         self._note_remaining(response)
         self._check_status(response, body, what)
         try:
@@ -327,17 +466,16 @@ class HttpClient:
         if (got.scheme, got.netloc.lower()) != (want.scheme, want.netloc.lower()):
             raise self.invalid(f"{what}: link points away from the provider")
 
-    def _read(self, response: requests.Response, what: str) -> bytes:
-        deadline = time.monotonic() + max(self.timeout * 3, 1.0)
+    def _read(self, response: requests.Response, what: str, *, until: float) -> bytes:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(chunk_size=65536):
+            for chunk in response.iter_content(chunk_size=8192):
                 size += len(chunk)
                 if size > MAX_RESPONSE_BYTES:
                     raise self.invalid(f"{what}: response too large")
-                if time.monotonic() > deadline:
-                    raise self.unavailable(f"{what}: response too slow")
+                if time.monotonic() > until:
+                    raise self.unavailable(f"{what}: timed out")
                 chunks.append(chunk)
         finally:
             response.close()

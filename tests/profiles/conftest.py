@@ -19,6 +19,7 @@ from signals.archive import read_archive
 from signals.models import SourceKind
 from signals.services.imports import signals_store
 from tests.samples import archive_text
+from tests.security.conftest import unconsumed_queue  # noqa: F401 - a fixture, shared
 
 
 def give_score(user: User, *, handle: str | None = None) -> Score:
@@ -108,8 +109,8 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
         status="rejected", resolution="It is, from your posts.",
     )  # fmt: skip
 
-    address = EmailAddress.objects.create(
-        user=alice, email=alice.email, verified=True, primary=True
+    address, _ = EmailAddress.objects.update_or_create(
+        user=alice, email=alice.email, defaults={"verified": True, "primary": True}
     )
     EmailConfirmation.objects.create(email_address=address, key="k" * 64)
     app = SocialApp.objects.create(provider="github", name="GitHub", client_id="cid", secret="s")

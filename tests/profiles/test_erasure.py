@@ -26,6 +26,7 @@ from tests.profiles.conftest import (
     SECRETS,
     give_score,
 )
+from tests.security.conftest import revocations_run
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,7 @@ def test_erasure_leaves_nothing_of_the_member_in_any_table(
     mallory: User,
     django_capture_on_commit_callbacks,
     github_api: responses.RequestsMock,
+    unconsumed_queue: str,
 ) -> None:
     Client().force_login(rich_alice)  # a live session, to be ended
     user_id, email = rich_alice.pk, rich_alice.email
@@ -82,6 +84,7 @@ def test_erasure_leaves_nothing_of_the_member_in_any_table(
 
     with django_capture_on_commit_callbacks(execute=True):
         account_erase(user=rich_alice)
+    assert revocations_run(unconsumed_queue) == [True]  # the worker's part, run here
 
     for needle in needles:
         assert tables_containing(needle) == [], needle
@@ -144,7 +147,7 @@ def reauthenticate(client: Client) -> None:
 
 
 def test_deleting_asks_for_the_password_again_then_deletes_and_confirms_by_email(
-    client, alice: User, mailoutbox, django_capture_on_commit_callbacks
+    client, alice: User, mailoutbox, django_capture_on_commit_callbacks, unconsumed_queue: str
 ) -> None:
     client.force_login(alice)
     page = client.get(reverse("account_delete"))
@@ -198,7 +201,10 @@ def test_a_second_deletion_post_finds_no_one_to_delete(client, alice: User, bob:
 
 
 def test_erasure_revokes_a_mastodon_token_at_the_members_instance(
-    alice: User, django_capture_on_commit_callbacks, github_api: responses.RequestsMock
+    alice: User,
+    django_capture_on_commit_callbacks,
+    github_api: responses.RequestsMock,
+    unconsumed_queue: str,
 ) -> None:
     from allauth.socialaccount.models import SocialAccount, SocialToken
 
@@ -217,6 +223,7 @@ def test_erasure_revokes_a_mastodon_token_at_the_members_instance(
 
     with django_capture_on_commit_callbacks(execute=True):
         account_erase(user=alice)
+    assert revocations_run(unconsumed_queue) == [True]
 
     (call,) = [c for c in github_api.calls if "oauth/revoke" in str(c.request.url)]
     body = dict(x.split("=") for x in str(call.request.body).split("&"))

@@ -201,7 +201,7 @@ def test_a_private_address_is_refused_before_any_request(
     response = client.post(reverse("source_connect", args=["mastodon"]), {"instance": "localhost"})
 
     assert response.status_code == 400
-    assert "public Mastodon servers" in response.content.decode()
+    assert "only connect to public servers" in response.content.decode()
     assert len(mocked.calls) == 0
 
 

@@ -29,6 +29,7 @@ from profiles.services import consent_give, consent_withdraw
 from scoring.models import ScoringState
 from signals.archive import make_hasher, read_archive
 from signals.connectors.errors import ProviderUnavailable, RateLimited
+from signals.connectors.http import REFUSED_MESSAGE
 from signals.models import Engagement, Follow, ImportedContent, Post, Source, SourceKind, SyncStatus
 from signals.services import sources
 from signals.services.imports import signals_store
@@ -431,7 +432,7 @@ def test_a_server_on_a_private_name_is_refused_before_any_request(
 
     assert source_sync(source.pk) == "error"
 
-    assert fresh(source).sync_error == "We can only connect to public Mastodon servers."
+    assert fresh(source).sync_error == REFUSED_MESSAGE
     assert len(mocked.calls) == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.socialaccount.models import SocialToken
 
-from profiles.token_revocation import TIMEOUT, ProviderToken
+from profiles.token_revocation import TIMEOUT, ProviderToken, RevocationPending
 from signals.connectors.http import public_session
 from signals.providers.mastodon.models import MastodonApp
 
@@ -35,4 +35,6 @@ def mastodon_token_revoke(token: ProviderToken) -> bool:
         timeout=TIMEOUT,
         allow_redirects=False,
     )
+    if response.status_code == 429 or response.status_code >= 500:
+        raise RevocationPending(f"HTTP {response.status_code}")
     return response.status_code == 200

@@ -18,12 +18,13 @@ from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.oauth2.client import OAuth2Client, OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter, OAuth2CallbackView
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from signals.connectors.errors import ConnectorError
-from signals.connectors.http import HttpClient, public_session
+from signals.connectors.errors import ConnectorError, RateLimited
+from signals.connectors.http import HttpClient, normalise_instance, public_session
 from signals.connectors.parsing import need_dict, need_str
 from signals.providers.mastodon.forms import InstanceForm
 from signals.providers.mastodon.models import MastodonApp
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 PENDING_SESSION_KEY = "mastodon_pending_states"
 MAX_PENDING = 10
 TIMEOUT = 10.0
+# Registering on an instance we do not know yet costs an outbound call, on an anonymous
+# POST: at most REGISTER_LIMIT of those per client address in REGISTER_WINDOW seconds.
+REGISTER_LIMIT = 10
+REGISTER_WINDOW = 600
 
 
 def instance_client(domain: str) -> HttpClient:
@@ -156,9 +161,28 @@ def mastodon_login_start(
     Raises ValueError or ConnectorError (both with words for the member) when the
     instance cannot be used; the caller shows them next to its form.
     """
+    if mastodon_app_find(domain=normalise_instance(instance)) is None:
+        registration_allow(request)
     registered = mastodon_app_ensure(instance=instance)
     provider = get_adapter(request).get_provider(request, "mastodon")
     return provider.redirect(request, process, next_url=next_url, instance=registered.domain)
+
+
+def registration_allow(request: HttpRequest) -> None:
+    """Count one registration for the client's address; RateLimited past the limit."""
+    key = f"mastodon-register:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=REGISTER_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=REGISTER_WINDOW)
+        count = 1
+    if count > REGISTER_LIMIT:
+        raise RateLimited(
+            "mastodon registration: rate limited",
+            retry_after=float(REGISTER_WINDOW),
+            user_message="Too many new servers from your address; try again in a few minutes.",
+        )
 
 
 @login_not_required
@@ -169,6 +193,7 @@ def oauth2_login(request: HttpRequest) -> HttpResponse:
     process = AuthProcess.CONNECT if wanted == AuthProcess.CONNECT else AuthProcess.LOGIN
     next_url = get_next_redirect_url(request) or ""
     form = InstanceForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             return mastodon_login_start(
@@ -181,8 +206,12 @@ def oauth2_login(request: HttpRequest) -> HttpResponse:
             form.add_error("instance", str(exc))
         except ConnectorError as exc:
             form.add_error("instance", exc.user_message)
+            status = 429 if isinstance(exc, RateLimited) else 200
     return render(
-        request, "mastodon/login.html", {"form": form, "process": process, "next": next_url}
+        request,
+        "mastodon/login.html",
+        {"form": form, "process": process, "next": next_url},
+        status=status,
     )
 
 
