@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "profiles.middleware.ReconsentMiddleware",
+    "profiles.middleware.StaffMFAMiddleware",
 ]
 
 ROOT_URLCONF = "influence.urls"
