@@ -30,8 +30,12 @@ def create(apps, schema_editor):
         config.models_module = True
         create_permissions(config, verbosity=0, apps=apps)
         config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+    group_fill(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+def group_fill(Group, Permission):
+    """Create the group with exactly its permissions. Also used by the tests' `mod` fixture,
+    because a transactional test's flush empties the tables this migration filled."""
     group, _ = Group.objects.get_or_create(name=GROUP)
     wanted = [
         Permission.objects.get(

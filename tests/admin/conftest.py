@@ -11,7 +11,7 @@ import pytest
 
 from profiles.models import User
 from profiles.services.members import member_staff_set
-from tests.conftest import make_member, totp_enrol
+from tests.conftest import make_member, moderators_group_restore, totp_enrol
 
 PASSWORD = "correct horse battery staple"
 # Values that no admin page may show (issue 13, finding 10).
@@ -44,6 +44,7 @@ def admin_member(db: None) -> User:
 
 @pytest.fixture
 def mod_without_mfa(db: None) -> User:
+    moderators_group_restore()
     user = verified(make_member("newmod@example.org", []))
     member_staff_set(email=user.email, staff=True, moderator=True)
     user.refresh_from_db()
