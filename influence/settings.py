@@ -135,6 +135,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "profiles.middleware.ReconsentMiddleware",
+    "profiles.middleware.StaffMFAMiddleware",
 ]
 
 ROOT_URLCONF = "influence.urls"

@@ -16,10 +16,16 @@ from signals.models import ImportJob
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen, never added, changed or deleted here: scores and imports change only through
+    their services (a run, the member's own deletion), which keep files and audit right."""
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -56,11 +62,16 @@ class DeniedTopicAdmin(admin.ModelAdmin):
     fields = ["label", "reason"]
     actions = ["remove_selected"]
 
+    # Viewing and adding follow the real permissions (Django's defaults); nobody edits an
+    # entry in place, and removal is the audited action below, for those who may delete.
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None  # the list, not editing an entry
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # removal is the audited action below
+        return False
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("moderation.delete_deniedtopic"))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         saved = denied_topic_add(
@@ -68,7 +79,7 @@ class DeniedTopicAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
 
-    @admin.action(description="Remove from the deny-list")
+    @admin.action(description="Remove from the deny-list", permissions=["remove"])
     def remove_selected(self, request: HttpRequest, queryset: QuerySet[DeniedTopic]) -> None:
         for denied in queryset:
             denied_topic_remove(moderator=request_member(request), denied=denied)

@@ -62,3 +62,40 @@ class ReconsentMiddleware:
             return None
         query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
         return redirect(f"{reverse('reconsent')}?{query}" if query else reverse("reconsent"))
+
+
+# Staff pages: the admin and the moderation console. Every staff account needs two-factor
+# sign-in (allauth TOTP) before one of them opens (issues 11 and 13).
+STAFF_PREFIXES = ("/admin/", "/moderation/")
+# The admin's own sign-in and sign-out only redirect to allauth's.
+STAFF_PATHS_OPEN = ("/admin/login/", "/admin/logout/")
+
+
+class StaffMFAMiddleware:
+    """Sends a staff member without TOTP to set it up before any staff page opens.
+
+    The admin has no sign-in of its own (`/admin/login/` redirects to allauth's), so a
+    staff member with TOTP always signed in with it; one without is stopped here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            isinstance(user, User)
+            and (user.is_staff or user.is_superuser)
+            and request.path.startswith(STAFF_PREFIXES)
+            and not request.path.startswith(STAFF_PATHS_OPEN)
+            and not staff_has_totp(user=user)
+        ):
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('mfa_activate_totp')}?{query}")
+        return self.get_response(request)
+
+
+def staff_has_totp(*, user: User) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

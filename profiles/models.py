@@ -173,12 +173,27 @@ class ConsentRecord(AppendOnlyModel):
 # --- Audit log ----------------------------------------------------------------------------
 
 
+# The least-privilege staff role; created (with its permissions) by a moderation migration,
+# granted only by `manage.py grant_staff EMAIL --moderator`.
+MODERATORS_GROUP = "Moderators"
+
+
 class AuditAction(models.TextChoices):
+    """Every action the audit log records. The values are stored: never change one (entries
+    already written keep theirs); add a member and a migration for a new action."""
+
     EXPORT_REQUESTED = "export.requested", "Export requested"
     EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
     ACCOUNT_ERASED = "account.erased", "Account erased"
     STAFF_GRANTED = "staff.granted", "Made staff"
     STAFF_REVOKED = "staff.revoked", "No longer staff"
+    MODERATOR_GRANTED = "moderator.granted", "Made moderator"
+    # Written as f"dispute.{status}" and as raw strings before they were members.
+    DISPUTE_UPHELD = "dispute.upheld", "Dispute upheld"
+    DISPUTE_REJECTED = "dispute.rejected", "Dispute rejected"
+    TOPIC_DENIED = "topic.deny", "Topic deny-listed"
+    TOPIC_ALLOWED = "topic.allow", "Topic removed from the deny-list"
+    AUDIT_EXPORTED = "audit.exported", "Audit log exported"
 
 
 class AuditEntry(AppendOnlyModel):

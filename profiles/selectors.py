@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +18,9 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
-from profiles.models import ConsentRecord, DataExport, ExportStatus, User
+from profiles.models import AuditEntry, ConsentRecord, DataExport, ExportStatus, User
 from profiles.purposes import PURPOSES, Purpose, PurposeText
 
 
@@ -182,3 +183,20 @@ def data_export_download(*, member: User, export_id: Any) -> DataExport:
     if export.status != ExportStatus.DONE or not export.file or export.expired:
         raise Http404("This export is not available (it may have expired).")
     return export
+
+
+# --- The audit log ------------------------------------------------------------------------
+
+
+def audit_entries_between(*, since: date, until: date) -> QuerySet[AuditEntry]:
+    """Entries from the start of `since` to the end of `until` (both days included, in the
+    site's time zone), oldest first."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(since, time.min, tzinfo=zone)
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+    return AuditEntry.objects.filter(at__gte=start, at__lt=end).order_by("at", "id")
+
+
+def audit_entries_about(*, member: User) -> QuerySet[AuditEntry]:
+    """What the audit log holds about the member (they are its subject), newest first."""
+    return AuditEntry.objects.filter(subject=member).select_related("actor").order_by("-at", "-id")

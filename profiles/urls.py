@@ -1,7 +1,7 @@
 from django.urls import path
 
 from profiles import api
-from profiles.views import account, consent, public, receipts
+from profiles.views import account, activity, consent, public, receipts
 
 urlpatterns = [
     path("", consent.home, name="home"),
@@ -23,6 +23,7 @@ urlpatterns = [
         name="data_export_download",
     ),
     path("account/delete/", account.account_delete, name="account_delete"),
+    path("account/activity/", activity.account_activity, name="account_activity"),
     path("receipts/verify/", receipts.receipt_verify_page, name="receipt_verify"),
     path(".well-known/jwks.json", receipts.jwks, name="jwks"),
     path("api/v1/consents/", api.ConsentList.as_view(), name="api_consents"),

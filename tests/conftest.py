@@ -115,11 +115,39 @@ def mallory(db: None) -> User:
     return make_member("mallory@example.org", [Purpose.SCORING])
 
 
+# mod's TOTP secret (base32), so a test can sign in with a code from it.
+MOD_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_enrol(user: User, secret: str = MOD_TOTP_SECRET) -> None:
+    """Give a member allauth TOTP, as its activation page does."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+
+
+def moderators_group_restore() -> None:
+    """The Moderators group as its data migration makes it: a transactional test's flush
+    empties the group tables (permissions come back, with post_migrate; groups do not)."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("moderation.migrations.0002_admin_moderators_group")
+    migration.group_fill(Group, Permission)
+
+
 @pytest.fixture
 def mod(db: None) -> User:
+    """A moderator as `grant_staff --moderator` makes one (the Moderators group, not
+    superuser), with TOTP set up, as staff must have before any staff page opens."""
+    from profiles.services.members import member_staff_set
+
+    moderators_group_restore()
     user = make_member("mod@example.org", [])
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
+    member_staff_set(email=user.email, staff=True, moderator=True)
+    totp_enrol(user)
+    user.refresh_from_db()
     return user
 
 

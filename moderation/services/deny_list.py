@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from moderation.models import DeniedTopic
-from profiles.models import User
+from profiles.models import AuditAction, User
 from profiles.services.audit import audit_record
 from scoring.model.topics import normalise
 from scoring.models import Topic, TopicStatus
@@ -29,11 +29,15 @@ def denied_topic_add(*, moderator: User, label: str, reason: str) -> DeniedTopic
     denied, _ = DeniedTopic.objects.get_or_create(label=clean, defaults={"reason": reason})
     # Suggestions already waiting go at once; topics members chose themselves stay theirs.
     Topic.objects.filter(label=clean, status=TopicStatus.SUGGESTED).delete()
-    audit_record(action="topic.deny", actor=moderator, detail={"label": clean, "reason": reason})
+    audit_record(
+        action=AuditAction.TOPIC_DENIED,
+        actor=moderator,
+        detail={"label": clean, "reason": reason},
+    )
     return denied
 
 
 @transaction.atomic
 def denied_topic_remove(*, moderator: User, denied: DeniedTopic) -> None:
-    audit_record(action="topic.allow", actor=moderator, detail={"label": denied.label})
+    audit_record(action=AuditAction.TOPIC_ALLOWED, actor=moderator, detail={"label": denied.label})
     denied.delete()

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from moderation.models import Dispute, DisputeStatus, DisputeSubject
-from profiles.models import User
+from profiles.models import AuditAction, User
 from profiles.services.audit import audit_record
 from scoring.models import GamingFlag, Topic
 
@@ -66,7 +66,7 @@ def dispute_resolve(*, moderator: User, dispute_id: int, upheld: bool, resolutio
     dispute.resolved_at = timezone.now()
     dispute.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
     audit_record(
-        action=f"dispute.{dispute.status}",
+        action=AuditAction.DISPUTE_UPHELD if upheld else AuditAction.DISPUTE_REJECTED,
         subject=dispute.user,
         actor=moderator,
         detail={"dispute": dispute.pk, "subject": dispute.subject, "detail": dispute.detail},

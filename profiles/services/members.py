@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 
-from profiles.models import AuditAction, User
+from profiles.models import MODERATORS_GROUP, AuditAction, User
 from profiles.services.audit import audit_record
 
 
@@ -13,22 +14,42 @@ class MemberError(Exception):
 
 
 @transaction.atomic
-def member_staff_set(*, email: str, staff: bool, superuser: bool = False) -> User:
-    """Make an existing member staff (or superuser), or take it away; audited.
+def member_staff_set(
+    *, email: str, staff: bool, superuser: bool = False, moderator: bool = False
+) -> User:
+    """Make an existing member staff, moderator or superuser, or take it all away; audited.
 
-    Only a member who signed up and consented can become staff: this never creates anyone.
+    This is the only way staff flags and the Moderators group change: the admin shows them
+    read-only. Only a member who signed up and consented can become staff: this never
+    creates anyone.
     """
+    if superuser and moderator:
+        raise MemberError("Choose one role: --moderator or --superuser.")
+    if not staff and (superuser or moderator):
+        raise MemberError("--revoke takes every role away; give no role with it.")
     member = User.objects.select_for_update().filter(email__iexact=email.strip()).first()
     if member is None:
         raise MemberError(
             f"No member signed up as {email}. Staff are members: sign up on the site first."
         )
+    group = Group.objects.filter(name=MODERATORS_GROUP).first()
+    if moderator and group is None:
+        raise MemberError(f"The {MODERATORS_GROUP} group is missing: run manage.py migrate.")
     member.is_staff = staff
     member.is_superuser = staff and superuser
     member.save(update_fields=["is_staff", "is_superuser"])
+    if group is not None:
+        if moderator:
+            member.groups.add(group)
+        else:
+            member.groups.remove(group)
+    if moderator:
+        action = AuditAction.MODERATOR_GRANTED
+    else:
+        action = AuditAction.STAFF_GRANTED if staff else AuditAction.STAFF_REVOKED
     audit_record(
-        action=AuditAction.STAFF_GRANTED if staff else AuditAction.STAFF_REVOKED,
+        action=action,
         subject=member,
-        detail={"superuser": member.is_superuser},
+        detail={"superuser": member.is_superuser, "moderator": moderator},
     )
     return member

@@ -131,17 +131,16 @@ def test_nobody_can_change_another_members_topic(client, alice: User, mallory: U
     assert topic.status == TopicStatus.SUGGESTED
 
 
-def test_a_moderator_deny_lists_a_topic_in_the_admin_and_it_is_audited(client, alice: User) -> None:
+def test_a_moderator_deny_lists_a_topic_in_the_admin_and_it_is_audited(
+    client, alice: User, mod: User
+) -> None:
     from moderation.models import DeniedTopic
     from profiles.models import AuditEntry
     from scoring.models import Topic
 
     Topic.objects.create(user=alice, label="crypto")
     Topic.objects.create(user=alice, label="privacy", status="approved")
-    moderator = User.objects.create_user(email="mod@example.org", password="x")
-    moderator.is_staff = moderator.is_superuser = True
-    moderator.save()
-    client.force_login(moderator)
+    client.force_login(mod)  # the Moderators group, with TOTP
 
     response = client.post(
         "/admin/moderation/deniedtopic/add/", {"label": "#Crypto", "reason": "scam magnet"}

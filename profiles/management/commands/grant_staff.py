@@ -1,4 +1,5 @@
-"""manage.py grant_staff EMAIL [--superuser | --revoke]: promote a member who signed up."""
+"""manage.py grant_staff EMAIL [--moderator | --superuser | --revoke]: give a member who
+signed up a staff role, or take it away. Audited; the only way staff flags change."""
 
 from __future__ import annotations
 
@@ -11,21 +12,36 @@ from profiles.services.members import MemberError, member_staff_set
 
 class Command(BaseCommand):
     help = (
-        "Give a member who signed up (with consent) access to the admin, or take it away. "
-        "Influence never creates accounts for anyone, so there is no createsuperuser."
+        "Give a member who signed up (with consent) a staff role, or take it away. "
+        "Influence never creates accounts for anyone, so there is no createsuperuser. "
+        "Staff must set up two-factor sign-in (TOTP) before any admin page opens."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
-        parser.add_argument("--superuser", action="store_true", help="all permissions")
-        parser.add_argument("--revoke", action="store_true", help="take staff access away")
+        role = parser.add_mutually_exclusive_group()
+        role.add_argument(
+            "--moderator",
+            action="store_true",
+            help="the Moderators group: disputes, the deny-list and flags, nothing else",
+        )
+        role.add_argument("--superuser", action="store_true", help="all permissions")
+        role.add_argument("--revoke", action="store_true", help="take every staff role away")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             member = member_staff_set(
-                email=options["email"], staff=not options["revoke"], superuser=options["superuser"]
+                email=options["email"],
+                staff=not options["revoke"],
+                superuser=options["superuser"],
+                moderator=options["moderator"],
             )
         except MemberError as exc:
             raise CommandError(str(exc)) from exc
-        role = "superuser" if member.is_superuser else "staff" if member.is_staff else "member"
+        if member.is_superuser:
+            role = "superuser"
+        elif options["moderator"]:
+            role = "moderator"
+        else:
+            role = "staff" if member.is_staff else "member"
         self.stdout.write(f"{member.email} is now {role}.")
