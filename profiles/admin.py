@@ -77,6 +77,7 @@ for _label in (
     "socialaccount.SocialAccount",
     "socialaccount.SocialToken",
     "mfa.Authenticator",
+    "usersessions.UserSession",
 ):
     _model = apps.get_model(_label)
     if admin.site.is_registered(_model):
