@@ -5,6 +5,7 @@ is there and the browser logs no violation of it. Screenshots go to var/screensh
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,7 +140,6 @@ def test_member_pages_look_right(
     sign_in(page, base, verified(alice))
     for name, path in [
         ("account-settings", "/account/"),
-        ("mfa-setup", "/accounts/2fa/totp/activate/"),
         ("mfa-index", "/accounts/2fa/"),
         ("sessions", "/accounts/sessions/"),
         ("email", "/accounts/email/"),
@@ -147,8 +147,46 @@ def test_member_pages_look_right(
         ("connections", "/accounts/3rdparty/"),
         ("consent-centre", "/consent/"),
         ("data-export", "/account/export/"),
-        ("reauthenticate", "/accounts/reauthenticate/"),
+        ("reconsent", "/consent/review/"),
     ]:
         visit(page, base + path, csp)
         check_page(page, name)
+    assert not csp.violations, csp.violations
+
+
+def test_a_member_turns_on_two_factor_from_account_settings(
+    page: Page, live_server: Any, viewport: str, csp: CspWatch, alice: User
+) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    base = live_server.url
+    sign_in(page, base, verified(alice))
+    visit(page, f"{base}/account/", csp)
+    expect(page.get_by_test_id("settings-mfa")).to_contain_text("Off")
+    page.get_by_role("link", name="Set up two-factor").click()
+
+    # Changing two-factor asks for the password again, on the site's own page.
+    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/"))
+    csp.collect()
+    check_page(page, "reauthenticate")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
+    expect(page.locator("img.qr")).to_be_visible()  # a data: image, allowed by img-src
+    csp.collect()
+    check_page(page, "mfa-setup")
+    secret = page.locator("#authenticator_secret").input_value()
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    page.get_by_label("Authenticator code").fill(code)
+    page.get_by_role("button", name="Activate").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Recovery Codes")
+    csp.collect()
+    check_page(page, "mfa-recovery-codes")
+    assert Authenticator.objects.filter(user=alice, type=Authenticator.Type.TOTP).exists()
+    visit(page, f"{base}/account/", csp)
+    expect(page.get_by_test_id("settings-mfa")).to_contain_text("On")
+    expect(page.get_by_test_id("settings-mfa")).to_contain_text("10 unused recovery codes")
     assert not csp.violations, csp.violations
