@@ -96,6 +96,8 @@ def test_public_pages_look_right(
         ("sign-in", "/accounts/login/"),
         ("sign-up", "/accounts/signup/"),
         ("password-reset", "/accounts/password/reset/"),
+        ("password-reset-done", "/accounts/password/reset/done/"),
+        ("password-reset-bad-link", "/accounts/password/reset/key/1-not-a-real-key/"),
         ("privacy", "/privacy/"),
         ("how-scores-work", "/how-scores-work/"),
         ("receipt-verify", "/receipts/verify/"),
@@ -148,6 +150,8 @@ def test_member_pages_look_right(
         ("consent-centre", "/consent/"),
         ("data-export", "/account/export/"),
         ("reconsent", "/consent/review/"),
+        ("account-delete", "/account/delete/"),
+        ("logout", "/accounts/logout/"),
     ]:
         visit(page, base + path, csp)
         check_page(page, name)
@@ -189,4 +193,17 @@ def test_a_member_turns_on_two_factor_from_account_settings(
     visit(page, f"{base}/account/", csp)
     expect(page.get_by_test_id("settings-mfa")).to_contain_text("On")
     expect(page.get_by_test_id("settings-mfa")).to_contain_text("10 unused recovery codes")
+
+    # Signing in again now asks for a code, on the site's own page.
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():  # the phone layout folds the navigation into a menu
+        menu.click()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(alice.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    csp.collect()
+    check_page(page, "mfa-authenticate")
     assert not csp.violations, csp.violations
