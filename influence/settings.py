@@ -113,6 +113,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
+    "allauth.usersessions",
+    "csp",
     # The apps, lowest first: profiles <- signals <- scoring <- moderation.
     "profiles",
     "signals",
@@ -134,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "profiles.middleware.ReconsentMiddleware",
     "profiles.middleware.StaffMFAMiddleware",
 ]
@@ -450,3 +454,32 @@ REQUEST_BODY_SECONDS = _read("REQUEST_BODY_SECONDS", int, 20)
 LARGE_BODY_VIEWS = {"import_new": IMPORT_MAX_BYTES + 1024 * 1024}
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# --- Account settings: two-factor and sessions (allauth.mfa, allauth.usersessions) --------
+# Every member may turn on an authenticator app (TOTP) and keep recovery codes.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = CONTROLLER_NAME
+# The sessions list shows each device's last activity; "sign out everywhere else" ends them.
+USERSESSIONS_TRACK_ACTIVITY = True
+
+# --- Content-Security-Policy (django-csp 4) ---------------------------------------------
+# Everything is served by the app itself: no inline scripts or styles, no third parties.
+# The TOTP QR code is an inline SVG data: image, hence img-src data:. No form-action: sign-in
+# with a provider posts here and is redirected to the provider, which form-action would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# --- Verification code page (allauth) ----------------------------------------------------
+# "Send a new code" on the email verification page (allauth rate-limits it).
+ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True

@@ -208,6 +208,7 @@ HIDDEN_FIELDS: dict[str, list[str]] = {
     "socialaccount.SocialAccount": [],
     "socialaccount.SocialApp": ["secret", "key", "settings"],
     "mfa.Authenticator": ["data"],
+    "usersessions.UserSession": [],
 }
 
 for _label, _hidden in HIDDEN_FIELDS.items():

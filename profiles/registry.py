@@ -79,6 +79,12 @@ HOLDINGS: list[Holding] = [
         withheld_fields=("data",),
     ),
     Holding(
+        "usersessions.UserSession",
+        "user_id",
+        "your signed-in sessions: IP address, browser and last activity",
+        withheld_fields=("session_key", "data"),
+    ),
+    Holding(
         "account.EmailConfirmation",
         "email_address__user_id",
         "pending email confirmations",

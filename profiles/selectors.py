@@ -200,3 +200,38 @@ def audit_entries_between(*, since: date, until: date) -> QuerySet[AuditEntry]:
 def audit_entries_about(*, member: User) -> QuerySet[AuditEntry]:
     """What the audit log holds about the member (they are its subject), newest first."""
     return AuditEntry.objects.filter(subject=member).select_related("actor").order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """What the account settings page shows: sign-in addresses, password, two-factor,
+    sessions and connected sign-in accounts."""
+
+    emails: list[Any]
+    has_password: bool
+    totp_active: bool
+    recovery_codes_left: int | None  # None: no recovery codes generated
+    sessions: list[Any]
+    social_accounts: list[Any]
+
+
+def account_settings_for_member(*, member: User) -> AccountSettings:
+    """The member's own sign-in settings, in a fixed number of queries."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount
+    from allauth.usersessions.models import UserSession
+
+    authenticators = {a.type: a for a in Authenticator.objects.filter(user=member)}
+    codes = authenticators.get(Authenticator.Type.RECOVERY_CODES)
+    codes_left = None
+    if codes is not None:
+        codes_left = len(codes.wrap().get_unused_codes())
+    return AccountSettings(
+        emails=list(EmailAddress.objects.filter(user=member).order_by("-primary", "email")),
+        has_password=member.has_usable_password(),
+        totp_active=Authenticator.Type.TOTP in authenticators,
+        recovery_codes_left=codes_left,
+        sessions=list(UserSession.objects.filter(user=member).order_by("-last_seen_at")),
+        social_accounts=list(SocialAccount.objects.filter(user=member).order_by("provider")),
+    )

@@ -1,4 +1,5 @@
-"""The member's own data: export it (Art. 15 and 20), delete the account (Art. 17)."""
+"""The member's own account: sign-in settings, export their data (Art. 15 and 20), delete
+the account (Art. 17)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from django.views.decorators.cache import never_cache
 from profiles.forms import AccountDeleteForm
 from profiles.http import request_member
 from profiles.registry import HOLDINGS
-from profiles.selectors import data_export_download, data_export_for_member, latest_data_export
+from profiles.selectors import (
+    account_settings_for_member,
+    data_export_download,
+    data_export_for_member,
+    latest_data_export,
+)
 from profiles.services.erasure import account_erase
 from profiles.services.exports import data_export_downloaded, data_export_request
 
@@ -70,4 +76,18 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         request,
         "profiles/account_delete.html",
         {"form": form, "holdings": [h for h in HOLDINGS if h.exported]},
+    )
+
+
+@never_cache
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """One page for sign-in settings (allauth's own pages do the changes) and the member's
+    data: email addresses, password, two-factor, sessions, export and deletion."""
+    member = request_member(request)
+    current_key = request.session.session_key
+    return render(
+        request,
+        "profiles/account_settings.html",
+        {"settings": account_settings_for_member(member=member), "current_key": current_key},
     )

@@ -124,6 +124,11 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
     Authenticator.objects.create(
         user=alice, type=Authenticator.Type.TOTP, data={"secret": SECRETS[2]}
     )
+    from allauth.usersessions.models import UserSession
+
+    UserSession.objects.create(
+        user=alice, ip="192.0.2.7", session_key="s" * 32, user_agent="Firefox on Linux"
+    )
     alice.groups.add(Group.objects.create(name="helpers"))
     alice.user_permissions.add(Permission.objects.get(codename="view_score"))
     user_type = ContentType.objects.get_for_model(User)
