@@ -28,7 +28,9 @@ SECRETS = {
 def verified(user: User) -> User:
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -106,14 +108,17 @@ def admin_rows(alice: User, mod: User) -> dict[str, Any]:
     dispute = Dispute.objects.create(user=alice, subject="score", detail="", reason="Too low")
     denied = DeniedTopic.objects.create(label="gambling", reason="not a topic for people")
     entry = audit_record(action=AuditAction.EXPORT_REQUESTED, subject=alice, actor=alice)
+    from allauth.usersessions.models import UserSession
+
+    session = UserSession.objects.create(
+        user=alice, ip="192.0.2.7", session_key="s" * 32, user_agent="Firefox on Linux"
+    )
     return {
         "auth.group": Group.objects.get(name="Moderators"),
         "profiles.user": alice,
         "profiles.consentrecord": ConsentRecord.objects.filter(user=alice).first(),
         "profiles.auditentry": entry,
-        "account.emailaddress": EmailAddress.objects.create(
-            user=alice, email=alice.email, verified=True, primary=True
-        ),
+        "account.emailaddress": EmailAddress.objects.get(user=alice, email=alice.email),
         "socialaccount.socialapp": app,
         "socialaccount.socialaccount": account,
         "mfa.authenticator": totp,
@@ -123,4 +128,5 @@ def admin_rows(alice: User, mod: User) -> dict[str, Any]:
         "signals.importjob": job,
         "moderation.dispute": dispute,
         "moderation.deniedtopic": denied,
+        "usersessions.usersession": session,
     }

@@ -86,6 +86,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "socialaccount.socialaccount": (NONE, SEE_DELETE),
     "mfa.authenticator": (NONE, SEE_DELETE),
     "mastodon.mastodonapp": (NONE, SEE_DELETE),
+    "usersessions.usersession": (NONE, SEE_DELETE),  # ending a stolen session
     "scoring.score": (SEE, SEE),
     "scoring.gamingflag": (SEE, SEE),
     "signals.importjob": (NONE, SEE),

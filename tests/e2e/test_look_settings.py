@@ -89,7 +89,9 @@ def test_account_settings_needs_a_signed_in_member(client: Client) -> None:
 def test_account_settings_shows_sign_in_and_data_controls(client: Client, alice: User) -> None:
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
+    EmailAddress.objects.update_or_create(
+        user=alice, email=alice.email, defaults={"verified": True, "primary": True}
+    )
     client.force_login(alice)
     response = client.get("/account/")
     assert response.status_code == 200
