@@ -57,6 +57,9 @@ _PAIR_MASK: Final = (1 << _PAIR_SHIFT) - 1
 _NEVER_FIRST: Final = np.iinfo(np.int64).max
 _NEVER_LAST: Final = np.iinfo(np.int64).min
 _BLANK: Final = b" \t\r"
+# Blank lines are allowed, but not a run of more than this many: such a run is refused at
+# once, before any of it is parsed (see docs/archive-format.md, "Blank lines").
+MAX_BLANK_RUN: Final = 100
 # Keeps lines checkable when no valid account line came first. Such an archive is
 # refused anyway, so hashes made with it are never returned.
 _PLACEHOLDER_NETWORK: Final = "other"
@@ -69,6 +72,10 @@ _get_post = attrgetter("post")
 
 class _Stop(Exception):
     """Enough errors were collected; stop reading."""
+
+
+class _Refused(Exception):
+    """A whole-archive refusal found on a line; reading stops at once."""
 
 
 class _OwnHandle(ValueError):
@@ -111,6 +118,8 @@ def read_archive(
             reader.consume(max_line_bytes)
         except _Stop:
             reader.truncated = True
+        except _Refused:
+            pass
         except SourceProblem as problem:
             reader.errors.append(LineError(0, problem.reason))
         if progress is not None:
@@ -162,6 +171,7 @@ class _Reader:
         self.following: dict[int, datetime] = {}
         self.follow_times: list[datetime] = []  # earliest and latest of any follow line
         self.interactions = 0
+        self.blank_run = 0  # blank lines in a row at the end of the lines seen so far
 
     # -- reading ----------------------------------------------------------------------
 
@@ -172,6 +182,9 @@ class _Reader:
         lineno = 0
         for batch in line_batches(self.source.chunks(), max_line_bytes):
             first = lineno + 1
+            too_many = self._blank_run_end(batch)
+            if too_many is not None:
+                batch = batch[:too_many]  # the lines before the run still get checked
             start = 0
             while start < len(batch) and self.account is None:
                 self._slow(first + start, batch[start])
@@ -180,7 +193,30 @@ class _Reader:
                 self._batch(batch[start:] if start else batch, first + start)
             lineno = first + len(batch) - 1
             self._progress_to(lineno)
+            if too_many is not None:
+                self._refuse(first + too_many, f"more than {MAX_BLANK_RUN} blank lines in a row")
         self.lineno = lineno
+
+    def _blank_run_end(self, batch: list[bytes]) -> int | None:
+        """The index in `batch` of the first line that makes a run of blank lines longer
+        than MAX_BLANK_RUN (counting the run the last batch ended with), or None.
+
+        Costs one strip per line, in C: a file of nothing but newlines is refused after
+        its first MAX_BLANK_RUN + 1 lines instead of being parsed line by line."""
+        count = len(batch)
+        blank = np.fromiter(map(len, map(bytes.strip, batch, repeat(_BLANK))), np.int64, count) == 0
+        if not blank.any():
+            self.blank_run = 0
+            return None
+        positions = np.arange(count)
+        # Index of the last non-blank line at or before each line; -1 - run carried in.
+        last = np.maximum.accumulate(np.where(blank, -1 - self.blank_run, positions))
+        runs = positions - last
+        over = np.flatnonzero(runs > MAX_BLANK_RUN)
+        if len(over):
+            return int(over[0])
+        self.blank_run = int(runs[-1]) if blank[-1] else 0
+        return None
 
     def _progress_to(self, lineno: int) -> None:
         """Report progress for every multiple of `progress_every` up to `lineno`. Called
@@ -405,6 +441,12 @@ class _Reader:
         self.errors.append(LineError(lineno, reason))
         if len(self.errors) >= self.max_errors:
             raise _Stop
+
+    def _refuse(self, lineno: int, reason: str) -> None:
+        self.started = True
+        self.lineno = lineno
+        self.errors.append(LineError(lineno, reason))
+        raise _Refused
 
     def _unparsable(self, lineno: int, raw: bytes, message: str) -> None:
         if raw == TOO_LONG:
