@@ -15,7 +15,7 @@ from contextlib import suppress
 from datetime import datetime
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -78,6 +78,10 @@ class _Refused(Exception):
     """A whole-archive refusal found on a line; reading stops at once."""
 
 
+class _TooManyCounterparts(Exception):
+    """A new counterpart would pass `max_counterparts`."""
+
+
 class _OwnHandle(ValueError):
     """A counterpart is the member themself."""
 
@@ -91,6 +95,7 @@ def read_archive(
     max_line_bytes: int = 65536,
     progress: Callable[[int, int], None] | None = None,
     progress_every: int = 50_000,
+    max_counterparts: int | None = None,
 ) -> Archive:
     """Read, validate and aggregate a signal archive (JSON Lines, optionally gzipped).
 
@@ -98,6 +103,8 @@ def read_archive(
     with their line numbers, and nothing is returned. `max_bytes` caps the bytes read
     and the decompressed size. `progress(bytes_read, lines)` is called every
     `progress_every` lines and once at the end. Errors raised by `stream` propagate.
+    `max_counterparts` caps the distinct other accounts (followers, following, people
+    interacted with): memory grows with them, so one more refuses the archive at once.
     """
     if max_errors < 1:
         raise ValueError("max_errors must be at least 1")
@@ -109,6 +116,7 @@ def read_archive(
 
     source = Source(stream, max_bytes)
     reader = _Reader(secret, max_errors, source, progress, progress_every)
+    reader.max_counterparts = sys.maxsize if max_counterparts is None else max_counterparts
     # Reading builds hundreds of thousands of small objects and no reference cycles;
     # left on, the cyclic collector would rescan them over and over.
     collecting = gc.isenabled()
@@ -172,6 +180,8 @@ class _Reader:
         self.follow_times: list[datetime] = []  # earliest and latest of any follow line
         self.interactions = 0
         self.blank_run = 0  # blank lines in a row at the end of the lines seen so far
+        self.max_counterparts = sys.maxsize
+        self.current_line = 0  # of the line `_line` is checking
 
     # -- reading ----------------------------------------------------------------------
 
@@ -277,6 +287,8 @@ class _Reader:
                     known = self._new_counterpart(handle)
                 except ValueError:
                     continue
+                except _TooManyCounterparts:
+                    self._too_many_counterparts(first + index)
             who[index] = known
         post_ids = list(map(_get_post, items))
         post_index: dict[Any, int] = self.post_index
@@ -442,7 +454,15 @@ class _Reader:
         if len(self.errors) >= self.max_errors:
             raise _Stop
 
-    def _refuse(self, lineno: int, reason: str) -> None:
+    def _too_many_counterparts(self, lineno: int) -> NoReturn:
+        limit = f"{self.max_counterparts:,}"
+        self._refuse(
+            lineno,
+            f"more than {limit} distinct other accounts (followers, following and people "
+            f"interacted with); one import takes at most {limit}",
+        )
+
+    def _refuse(self, lineno: int, reason: str) -> NoReturn:
         self.started = True
         self.lineno = lineno
         self.errors.append(LineError(lineno, reason))
@@ -469,6 +489,7 @@ class _Reader:
     # -- one line, field by field -----------------------------------------------------
 
     def _line(self, lineno: int, obj: object) -> None:
+        self.current_line = lineno
         first = not self.started
         self.started = True
         try:
@@ -604,6 +625,8 @@ class _Reader:
             raise Bad(f"'{field}' is the account's own handle") from None
         except ValueError as error:
             raise Bad(f"'{field}' is not a valid handle: {error}") from None
+        except _TooManyCounterparts:
+            self._too_many_counterparts(self.current_line)
 
     def _new_counterpart(self, handle: object) -> int:
         """Hash and index a handle not seen before in this spelling.
@@ -619,6 +642,8 @@ class _Reader:
         who = self.index_of_digest.get(digest)
         if who is None:
             who = len(self.digests)
+            if who >= self.max_counterparts:
+                raise _TooManyCounterparts
             self.digests.append(digest)
             self.index_of_digest[digest] = who
             if (who + 1) * _SLOTS > len(self.edge_counts):

@@ -133,6 +133,7 @@ def archive_import_run(*, job_id: uuid.UUID) -> ImportStatus | None:
                     cast(BinaryIO, fh),
                     secret=settings.HANDLE_HASH_KEY,
                     max_bytes=settings.IMPORT_MAX_BYTES,
+                    max_counterparts=settings.IMPORT_MAX_COUNTERPARTS,
                     progress=lambda b, n: _update_progress(job.pk, b, n),
                 )
         except ArchiveInvalid as exc:

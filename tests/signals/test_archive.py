@@ -311,6 +311,38 @@ def test_it_refuses_blank_lines_after_the_account_line_just_as_fast() -> None:
     assert errors == [LineError(103, "more than 100 blank lines in a row")]
 
 
+def follower(handle: str) -> dict[str, Any]:
+    return {"type": "follower", "by": handle, "at": "2026-09-01T00:00:00Z"}
+
+
+def test_it_takes_up_to_max_counterparts_distinct_accounts_in_any_spelling() -> None:
+    people = [follower(f"p{n}@x.social") for n in range(3)] + [follower("@P0@X.Social")]
+
+    archive = read(
+        encode(ACCOUNT, POST, *people, with_(LIKE, by="p1@x.social")), max_counterparts=3
+    )
+
+    assert len(archive.followers) == 3
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_it_refuses_one_counterpart_more_than_max_counterparts_at_its_line(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(archive_source, "CHUNK_BYTES", chunk)
+    people = [follower(f"p{n}@x.social") for n in range(3)]
+
+    errors = refusal(ACCOUNT, POST, *people, with_(LIKE, by="new@x.social"), max_counterparts=3)
+
+    assert errors == [
+        LineError(
+            6,
+            "more than 3 distinct other accounts (followers, following and people "
+            "interacted with); one import takes at most 3",
+        )
+    ]
+
+
 def test_it_accepts_crlf_a_byte_order_mark_and_no_final_newline() -> None:
     data = b"\xef\xbb\xbf" + encode(*DESIGN_EXAMPLE).replace(b"\n", b"\r\n").rstrip(b"\r\n")
 
