@@ -144,7 +144,7 @@ class Command(BaseCommand):
                 for distinct in (cap, cap + 1) if shape != "posts" else (cap,):
                     path = Path(tmp) / f"worst-{shape}-{distinct}.jsonl"
                     generate_worst_archive(
-                        path, size_bytes=size - 4096, shape=shape, counterparts=distinct
+                        path, size_bytes=size - (2 << 20), shape=shape, counterparts=distinct
                     )
                     label = f"worst {shape}" + (
                         f", {distinct:,} distinct" if shape != "posts" else ""
