@@ -162,3 +162,93 @@ def _write_post(
 
 def _iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+WORST_SHAPES = ("followers", "interactions", "posts")
+
+
+def generate_worst_archive(
+    path: str | Path, *, size_bytes: int, shape: str, counterparts: int, seed: int = 7
+) -> SynthStats:
+    """Write an archive of about `size_bytes` shaped to cost an import the most memory.
+
+    - ``followers``: `counterparts` distinct followers (the limit an import takes), then
+      follower lines cycling through them again until the size is reached;
+    - ``interactions``: the same with interactions received from them, on no post;
+    - ``posts``: posts with 50 distinct 100-character tags and text of 20 distinct terms
+      each, then likes on them until the size is reached.
+    Lines are written in blocks, without a random generator per line, so a 200 MB archive
+    takes seconds.
+    """
+    if shape not in WORST_SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(WORST_SHAPES)}")
+    rng = random.Random(seed)
+    stats = {"lines": 0, "posts": 0, "interactions": 0, "followers": 0}
+    written = 0
+    account = {
+        "type": "account", "network": "mastodon", "handle": "member@home.example",
+        "followers": counterparts, "following": 0, "created_at": "2019-04-01T00:00:00Z",
+    }  # fmt: skip
+    with open(path, "wb") as out:
+
+        def block(lines: list[bytes]) -> None:
+            nonlocal written
+            data = b"\n".join(lines) + b"\n"
+            out.write(data)
+            written += len(data)
+            stats["lines"] += len(lines)
+
+        block([orjson.dumps(account)])
+        if shape == "posts":
+            number = 0
+            while written < size_bytes * 0.9:
+                lines = []
+                for _ in range(200):
+                    tags = [f"t{number}x{t}".ljust(100, "q") for t in range(50)]
+                    words = " ".join(f"w{number}z{t}abc" for t in range(20))
+                    at = _iso(_START + timedelta(seconds=number))
+                    lines.append(
+                        orjson.dumps(
+                            {"type": "post", "id": f"p{number}", "at": at, "tags": tags,
+                             "text": words}
+                        )
+                    )  # fmt: skip
+                    number += 1
+                block(lines)
+            stats["posts"] = number
+            like = '{"type":"interaction","kind":"like","by":"fan%d@i.social","post":"p%d",'
+            like += '"at":"2026-01-01T00:00:00Z"}'
+            index = 0
+            while written < size_bytes:
+                block([(like % (i % 1000, rng.randrange(number))).encode() for i in range(10_000)])
+                index += 10_000
+            stats["interactions"] = index
+        else:
+            if shape == "followers":
+                line = '{"type":"follower","by":"user%d@instance%d.social","at":"%s"}'
+            else:
+                line = (
+                    '{"type":"interaction","kind":"like","by":"user%d@instance%d.social","at":"%s"}'
+                )
+            at = "2026-01-01T00:00:00Z"
+            index = 0
+            while written < size_bytes:
+                block(
+                    [
+                        (line % (n % counterparts, n % counterparts % 997, at)).encode()
+                        for n in range(index, index + 10_000)
+                    ]
+                )
+                index += 10_000
+            stats["followers" if shape == "followers" else "interactions"] = index
+    return SynthStats(
+        lines=stats["lines"],
+        posts=stats["posts"],
+        interactions=stats["interactions"],
+        received=stats["interactions"],
+        given=0,
+        on_posts=stats["interactions"] if shape == "posts" else 0,
+        followers=stats["followers"],
+        following=0,
+        own_handle="member@home.example",
+    )

@@ -415,6 +415,13 @@ WHITENOISE_USE_FINDERS = _read("WHITENOISE_USE_FINDERS", bool, False)
 IMPORT_MAX_BYTES = _read("IMPORT_MAX_MB", int, 200) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["signals.uploads.LimitedTemporaryFileUploadHandler"]
+# Archive imports go to their own queue, consumed by the Procfile's `imports` worker, so
+# scoring never waits behind them (issue 13).
+# The most distinct other accounts one archive may name: an import's memory grows with
+# them (docs/archive-format.md, "Limits"; docs/benchmarks.md has the measured peak).
+IMPORT_MAX_COUNTERPARTS = _read("IMPORT_MAX_COUNTERPARTS", int, 500_000)
+CELERY_IMPORT_QUEUE = str(_read("CELERY_IMPORT_QUEUE", str, "imports"))
+CELERY_TASK_ROUTES = ["signals.enqueue.route_task"]
 SIGNAL_RETENTION_DAYS = _read("SIGNAL_RETENTION_DAYS", int, 90)
 SCORE_INTERVAL_HOURS = _read("SCORE_INTERVAL_HOURS", int, 24)
 # Where a run keeps its trust vectors for its batches: shared by all workers (see operations).

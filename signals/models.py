@@ -39,7 +39,7 @@ class Source(models.Model):
     network = models.CharField(max_length=32)
     handle = models.CharField(max_length=320, help_text="The member's own handle, normalised.")
     handle_hash = models.BigIntegerField(
-        unique=True, help_text="Handle key: the first 64 bits of the handle's keyed hash."
+        db_index=True, help_text="Handle key: the first 64 bits of the handle's keyed hash."
     )
     verified = models.BooleanField(default=False)
     followers_count = models.PositiveBigIntegerField(default=0)
@@ -67,6 +67,16 @@ class Source(models.Model):
     class Meta:
         db_table = "scoring_source"  # kept from before the move to this app
         ordering = ["id"]
+        constraints = [
+            # Self-reported (archive) claims of one handle coexist, one per member; only a
+            # verified claim is exclusive (docs/archive-format.md, "Who owns a handle").
+            models.UniqueConstraint(fields=["user", "handle_hash"], name="uniq_source_member"),
+            models.UniqueConstraint(
+                fields=["handle_hash"],
+                condition=models.Q(verified=True),
+                name="uniq_source_verified_handle",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.network}:{self.handle}"
@@ -110,6 +120,14 @@ class ImportJob(models.Model):
     class Meta:
         db_table = "scoring_importjob"  # kept from before the move to this app
         ordering = ["-created_at"]
+        constraints = [
+            # At most one import per member waits or runs at a time (issue 13, finding 6).
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_pending_import_per_member",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"import {self.id} ({self.status})"

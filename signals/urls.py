@@ -4,6 +4,8 @@ from signals import views
 
 urlpatterns = [
     path("imports/new/", views.import_new, name="import_new"),
+    path("imports/format/", views.import_format, name="import_format"),
+    path("imports/sample.jsonl", views.import_sample, name="import_sample"),
     path("imports/<uuid:job_id>/", views.import_detail, name="import_detail"),
     path("imports/<uuid:job_id>/status/", views.import_status, name="import_status"),
     path("sources/", views.sources, name="sources"),

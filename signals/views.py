@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import markdown
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthProcess
@@ -15,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -24,11 +28,16 @@ from profiles.selectors import has_active_consent
 from signals import selectors
 from signals.connectors.errors import ConnectorError
 from signals.forms import ArchiveUploadForm
-from signals.models import SyncStatus
+from signals.models import ImportJob, ImportStatus, SyncStatus
 from signals.providers.mastodon.forms import InstanceForm
 from signals.providers.mastodon.views import mastodon_login_start
 from signals.services import sources as source_services
-from signals.services.imports import ImportRefused, _too_large_message, archive_import_create
+from signals.services.imports import (
+    ImportRefused,
+    _too_large_message,
+    archive_import_create,
+    import_pending,
+)
 
 
 @login_required
@@ -60,15 +69,34 @@ def import_new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "error": error,
             "consent": consent,
+            "pending": import_pending(user=member),
             "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
+            "max_counterparts": f"{settings.IMPORT_MAX_COUNTERPARTS:,}",
         },
+        status=400 if error else 200,
     )
+
+
+def import_heading(job: ImportJob) -> str:
+    """The import page's heading, which follows the job's state."""
+    name = job.original_name
+    return {
+        ImportStatus.QUEUED: f"Waiting to import {name}",
+        ImportStatus.RUNNING: f"Importing {name}",
+        ImportStatus.SCORING: f"Imported {name}; scoring…",
+        ImportStatus.DONE: f"Imported {name}",
+        ImportStatus.FAILED: f"{name} was refused",
+    }.get(ImportStatus(job.status), name)
 
 
 @login_required
 def import_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     job = selectors.import_job_for_member(member=request_member(request), job_id=job_id)
-    return render(request, "signals/import_detail.html", {"job": job})
+    return render(
+        request,
+        "signals/import_detail.html",
+        {"job": job, "heading": import_heading(job), "refused": job.status == ImportStatus.FAILED},
+    )
 
 
 @never_cache
@@ -78,6 +106,7 @@ def import_status(request: HttpRequest, job_id: str) -> JsonResponse:
     return JsonResponse(
         {
             "status": job.status,
+            "heading": import_heading(job),
             "label": job.get_status_display(),
             "finished": job.finished,
             "percent": job.percent,
@@ -88,6 +117,47 @@ def import_status(request: HttpRequest, job_id: str) -> JsonResponse:
             "errors": job.errors,
         }
     )
+
+
+# --- The archive format, rendered from docs/archive-format.md, and a sample archive ------
+
+FORMAT_DOC = Path(settings.BASE_DIR) / "docs" / "archive-format.md"
+SAMPLE_ARCHIVE = (
+    b'{"type":"account","network":"mastodon","handle":"you@example.social","followers":1200,'
+    b'"following":310,"created_at":"2019-04-01T00:00:00Z"}\n'
+    b'{"type":"post","id":"p1","at":"2026-10-01T12:00:00Z","tags":["privacy","python"],'
+    b'"text":"Notes on privacy engineering; used for topics, then discarded"}\n'
+    b'{"type":"interaction","kind":"like","by":"bob@other.social","post":"p1",'
+    b'"at":"2026-10-01T12:05:00Z"}\n'
+    b'{"type":"interaction","kind":"reply","by":"carol@x.social","post":"p1",'
+    b'"at":"2026-10-01T13:00:00Z"}\n'
+    b'{"type":"interaction","kind":"reshare","to":"dave@y.social","at":"2026-10-02T08:00:00Z"}\n'
+    b'{"type":"follower","by":"carol@x.social","at":"2026-09-01T00:00:00Z"}\n'
+    b'{"type":"following","of":"dave@y.social","at":"2026-08-01T00:00:00Z"}\n'
+)
+
+
+@lru_cache(maxsize=1)
+def _format_html(mtime: float) -> str:
+    """docs/archive-format.md as HTML: tables and code blocks in focusable scroll boxes."""
+    text = FORMAT_DOC.read_text(encoding="utf-8")
+    html = markdown.markdown(text, extensions=["tables", "fenced_code", "toc"])
+    html = html.replace("<table>", '<div class="table-wrap" tabindex="0"><table>')
+    html = html.replace("</table>", "</table></div>")
+    return html.replace("<pre>", '<pre tabindex="0">')
+
+
+def import_format(request: HttpRequest) -> HttpResponse:
+    """The archive format page: public, so it can be read before signing up."""
+    html = _format_html(FORMAT_DOC.stat().st_mtime)
+    return render(request, "signals/import_format.html", {"format_html": mark_safe(html)})  # noqa: S308 - our own docs
+
+
+def import_sample(request: HttpRequest) -> HttpResponse:
+    """A small valid archive to start from: every line type once."""
+    response = HttpResponse(SAMPLE_ARCHIVE, content_type="application/jsonl; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sample-archive.jsonl"'
+    return response
 
 
 # --- Sources: connected accounts (verified) and imported archives (self-reported) --------

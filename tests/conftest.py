@@ -44,6 +44,11 @@ REQUIRE_REDIS = _required("REQUIRE_REDIS")
 TEST_QUEUE = f"influence-test-{uuid.uuid4().hex[:8]}"
 
 
+def import_queue_of(queue: str) -> str:
+    """The import queue that goes with a test queue (settings.CELERY_IMPORT_QUEUE)."""
+    return f"{queue}-imports"
+
+
 @pytest.fixture(autouse=True)
 def _fast_tests(settings: Any) -> Iterator[None]:
     from django.core.cache import cache
@@ -81,6 +86,8 @@ def _test_queue() -> None:
     from influence.celery import app
 
     app.conf.task_default_queue = TEST_QUEUE
+    # Imports are routed by signals.enqueue.route_task, which reads this at each send.
+    settings.CELERY_IMPORT_QUEUE = import_queue_of(TEST_QUEUE)
 
 
 def make_member(email: str, purposes: list[str], *, verified: bool = True) -> User:
@@ -173,12 +180,15 @@ class WorkerProcess:
         extra_env: dict[str, str] | None = None,
         concurrency: int = 1,
         queue: str | None = None,
+        imports: bool = True,
     ) -> None:
         queue = queue or TEST_QUEUE
+        queues = f"{queue},{import_queue_of(queue)}" if imports else queue
         env = {
             **os.environ,
             "DATABASE_URL": _database_url(),
             "CELERY_QUEUE": queue,
+            "CELERY_IMPORT_QUEUE": import_queue_of(queue),
             "VAR_DIR": str(settings.VAR_DIR),
             "HANDLE_HASH_KEY": settings.HANDLE_HASH_KEY.decode(),
             "SECRET_KEY": settings.SECRET_KEY,
@@ -190,7 +200,7 @@ class WorkerProcess:
                 sys.executable, "-m", "celery", "-A", "influence", "worker",
                 "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "-Q", queue, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
+                "-Q", queues, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
             ],
             cwd=ROOT,
             env=env,
@@ -235,12 +245,13 @@ def private_queue() -> Iterator[str]:
     from influence.celery import app
 
     queue = f"influence-test-{uuid.uuid4().hex[:8]}"
-    shared = app.conf.task_default_queue
+    shared = app.conf.task_default_queue, settings.CELERY_IMPORT_QUEUE
     app.conf.task_default_queue = queue
+    settings.CELERY_IMPORT_QUEUE = import_queue_of(queue)
     try:
         yield queue
     finally:
-        app.conf.task_default_queue = shared
+        app.conf.task_default_queue, settings.CELERY_IMPORT_QUEUE = shared
 
 
 @pytest.fixture(scope="session")

@@ -200,14 +200,35 @@ def _positions(sorted_values: Int64Array, values: Int64Array) -> Int64Array:
     return np.where(sorted_values[at] == values, at, -1).astype(np.int64)
 
 
+def handle_owners(
+    owner: Int64Array, own: Int64Array, verified: Int64Array
+) -> tuple[Int64Array, Int64Array]:
+    """One owner per claimed handle key, so each handle is one node (issue 13, finding 7).
+
+    From every source's (member, handle key, verified): the key's verified claimant if it
+    has one, else its only self-reported claimant. A key several members claim, none of
+    them verified, belongs to none of them: it stays an anonymous counterpart's node.
+    Returns the owned keys, ascending, and their owners.
+    """
+    order = np.lexsort((-verified, own))  # by key, a verified claim first
+    keys, owners, ver = own[order], owner[order], verified[order]
+    first = np.ones(len(keys), dtype=np.bool_)
+    first[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(first)
+    claimants = np.diff(np.append(starts, len(keys)))
+    keep = (ver[starts] == 1) | (claimants == 1)
+    return keys[starts[keep]], owners[starts[keep]]
+
+
 def run_nodes_create() -> RunNodes:
     """Number every account in the stored graph: every user, then every other handle key."""
     (members,) = _columns(User, ["id"])
     members.sort()
-    owner, own = _columns(Source, ["user_id", "handle_hash"])
-    order = np.argsort(own, kind="stable")
-    own_keys = own[order]
-    own_nodes = _positions(members, owner[order])
+    owner, own, verified = _columns(
+        Source, ["user_id", "handle_hash", "CASE WHEN verified THEN 1 ELSE 0 END"]
+    )
+    own_keys, own_owner = handle_owners(owner, own, verified)
+    own_nodes = _positions(members, own_owner)
     # Distinct keys in NumPy, a block at a time: the database's estimate of how many
     # distinct keys there are is far off at this size, and its plan suffers for it.
     keys = np.empty(0, dtype=np.int64)

@@ -15,7 +15,7 @@ from contextlib import suppress
 from datetime import datetime
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,9 @@ _PAIR_MASK: Final = (1 << _PAIR_SHIFT) - 1
 _NEVER_FIRST: Final = np.iinfo(np.int64).max
 _NEVER_LAST: Final = np.iinfo(np.int64).min
 _BLANK: Final = b" \t\r"
+# Blank lines are allowed, but not a run of more than this many: such a run is refused at
+# once, before any of it is parsed (see docs/archive-format.md, "Blank lines").
+MAX_BLANK_RUN: Final = 100
 # Keeps lines checkable when no valid account line came first. Such an archive is
 # refused anyway, so hashes made with it are never returned.
 _PLACEHOLDER_NETWORK: Final = "other"
@@ -69,6 +72,14 @@ _get_post = attrgetter("post")
 
 class _Stop(Exception):
     """Enough errors were collected; stop reading."""
+
+
+class _Refused(Exception):
+    """A whole-archive refusal found on a line; reading stops at once."""
+
+
+class _TooManyCounterparts(Exception):
+    """A new counterpart would pass `max_counterparts`."""
 
 
 class _OwnHandle(ValueError):
@@ -84,6 +95,7 @@ def read_archive(
     max_line_bytes: int = 65536,
     progress: Callable[[int, int], None] | None = None,
     progress_every: int = 50_000,
+    max_counterparts: int | None = None,
 ) -> Archive:
     """Read, validate and aggregate a signal archive (JSON Lines, optionally gzipped).
 
@@ -91,6 +103,8 @@ def read_archive(
     with their line numbers, and nothing is returned. `max_bytes` caps the bytes read
     and the decompressed size. `progress(bytes_read, lines)` is called every
     `progress_every` lines and once at the end. Errors raised by `stream` propagate.
+    `max_counterparts` caps the distinct other accounts (followers, following, people
+    interacted with): memory grows with them, so one more refuses the archive at once.
     """
     if max_errors < 1:
         raise ValueError("max_errors must be at least 1")
@@ -102,6 +116,7 @@ def read_archive(
 
     source = Source(stream, max_bytes)
     reader = _Reader(secret, max_errors, source, progress, progress_every)
+    reader.max_counterparts = sys.maxsize if max_counterparts is None else max_counterparts
     # Reading builds hundreds of thousands of small objects and no reference cycles;
     # left on, the cyclic collector would rescan them over and over.
     collecting = gc.isenabled()
@@ -111,6 +126,8 @@ def read_archive(
             reader.consume(max_line_bytes)
         except _Stop:
             reader.truncated = True
+        except _Refused:
+            pass
         except SourceProblem as problem:
             reader.errors.append(LineError(0, problem.reason))
         if progress is not None:
@@ -162,6 +179,9 @@ class _Reader:
         self.following: dict[int, datetime] = {}
         self.follow_times: list[datetime] = []  # earliest and latest of any follow line
         self.interactions = 0
+        self.blank_run = 0  # blank lines in a row at the end of the lines seen so far
+        self.max_counterparts = sys.maxsize
+        self.current_line = 0  # of the line `_line` is checking
 
     # -- reading ----------------------------------------------------------------------
 
@@ -172,6 +192,9 @@ class _Reader:
         lineno = 0
         for batch in line_batches(self.source.chunks(), max_line_bytes):
             first = lineno + 1
+            too_many = self._blank_run_end(batch)
+            if too_many is not None:
+                batch = batch[:too_many]  # the lines before the run still get checked
             start = 0
             while start < len(batch) and self.account is None:
                 self._slow(first + start, batch[start])
@@ -180,7 +203,30 @@ class _Reader:
                 self._batch(batch[start:] if start else batch, first + start)
             lineno = first + len(batch) - 1
             self._progress_to(lineno)
+            if too_many is not None:
+                self._refuse(first + too_many, f"more than {MAX_BLANK_RUN} blank lines in a row")
         self.lineno = lineno
+
+    def _blank_run_end(self, batch: list[bytes]) -> int | None:
+        """The index in `batch` of the first line that makes a run of blank lines longer
+        than MAX_BLANK_RUN (counting the run the last batch ended with), or None.
+
+        Costs one strip per line, in C: a file of nothing but newlines is refused after
+        its first MAX_BLANK_RUN + 1 lines instead of being parsed line by line."""
+        count = len(batch)
+        blank = np.fromiter(map(len, map(bytes.strip, batch, repeat(_BLANK))), np.int64, count) == 0
+        if not blank.any():
+            self.blank_run = 0
+            return None
+        positions = np.arange(count)
+        # Index of the last non-blank line at or before each line; -1 - run carried in.
+        last = np.maximum.accumulate(np.where(blank, -1 - self.blank_run, positions))
+        runs = positions - last
+        over = np.flatnonzero(runs > MAX_BLANK_RUN)
+        if len(over):
+            return int(over[0])
+        self.blank_run = int(runs[-1]) if blank[-1] else 0
+        return None
 
     def _progress_to(self, lineno: int) -> None:
         """Report progress for every multiple of `progress_every` up to `lineno`. Called
@@ -241,6 +287,8 @@ class _Reader:
                     known = self._new_counterpart(handle)
                 except ValueError:
                     continue
+                except _TooManyCounterparts:
+                    self._too_many_counterparts(first + index)
             who[index] = known
         post_ids = list(map(_get_post, items))
         post_index: dict[Any, int] = self.post_index
@@ -406,6 +454,20 @@ class _Reader:
         if len(self.errors) >= self.max_errors:
             raise _Stop
 
+    def _too_many_counterparts(self, lineno: int) -> NoReturn:
+        limit = f"{self.max_counterparts:,}"
+        self._refuse(
+            lineno,
+            f"more than {limit} distinct other accounts (followers, following and people "
+            f"interacted with); one import takes at most {limit}",
+        )
+
+    def _refuse(self, lineno: int, reason: str) -> NoReturn:
+        self.started = True
+        self.lineno = lineno
+        self.errors.append(LineError(lineno, reason))
+        raise _Refused
+
     def _unparsable(self, lineno: int, raw: bytes, message: str) -> None:
         if raw == TOO_LONG:
             self._fail(lineno, f"the line is longer than {self.max_line_bytes} bytes")
@@ -427,6 +489,7 @@ class _Reader:
     # -- one line, field by field -----------------------------------------------------
 
     def _line(self, lineno: int, obj: object) -> None:
+        self.current_line = lineno
         first = not self.started
         self.started = True
         try:
@@ -562,6 +625,8 @@ class _Reader:
             raise Bad(f"'{field}' is the account's own handle") from None
         except ValueError as error:
             raise Bad(f"'{field}' is not a valid handle: {error}") from None
+        except _TooManyCounterparts:
+            self._too_many_counterparts(self.current_line)
 
     def _new_counterpart(self, handle: object) -> int:
         """Hash and index a handle not seen before in this spelling.
@@ -577,6 +642,8 @@ class _Reader:
         who = self.index_of_digest.get(digest)
         if who is None:
             who = len(self.digests)
+            if who >= self.max_counterparts:
+                raise _TooManyCounterparts
             self.digests.append(digest)
             self.index_of_digest[digest] = who
             if (who + 1) * _SLOTS > len(self.edge_counts):

@@ -15,7 +15,7 @@ from typing import IO, BinaryIO, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from profiles.models import User
@@ -37,28 +37,60 @@ class ImportRefused(Exception):
 def archive_import_create(
     *, user: User, upload: UploadedFile | IO[bytes], name: str, enqueue: bool = True
 ) -> ImportJob:
-    """Accept an archive for import and queue it; refuses without scoring consent.
+    """Accept an archive for import and queue it.
 
-    With ``enqueue=False`` the caller runs ``archive_import_run`` itself (the operators'
-    command does, in its own process).
+    Refuses, storing nothing, without scoring consent, for an empty or oversized file, and
+    while another of the member's imports is queued or running (one at a time, so one
+    member cannot fill the import workers). With ``enqueue=False`` the caller runs
+    ``archive_import_run`` itself (the operators' command does, in its own process).
     """
-    if not has_active_consent(user_id=user.pk, purpose=Purpose.SCORING):
-        raise ImportRefused(
-            "Importing an archive needs your consent to “Score my activity”. "
-            "Grant it in the consent centre first."
-        )
     size = getattr(upload, "size", None) or 0
-    if size > settings.IMPORT_MAX_BYTES:
-        raise ImportRefused(_too_large_message())
-    if size == 0:
-        raise ImportRefused("The file is empty.")
-    job = ImportJob(user=user, original_name=name[:255], size=size)
-    job.file.save(f"{uuid.uuid4().hex}.jsonl", upload, save=False)  # type: ignore[arg-type]
     with transaction.atomic():
-        job.save()
+        # The member row lock orders concurrent uploads by one member; the partial unique
+        # index one_pending_import_per_member backs the check up.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if not has_active_consent(user_id=user.pk, purpose=Purpose.SCORING):
+            raise ImportRefused(
+                "Importing an archive needs your consent to “Score my activity”. "
+                "Grant it in the consent centre first."
+            )
+        if size > settings.IMPORT_MAX_BYTES:
+            raise ImportRefused(_too_large_message())
+        if size == 0:
+            raise ImportRefused("The file is empty.")
+        if import_pending(user=user) is not None:
+            raise ImportRefused(PENDING_MESSAGE)
+        job = ImportJob(user=user, original_name=name[:255], size=size)
+        job.file.save(f"{uuid.uuid4().hex}.jsonl", upload, save=False)  # type: ignore[arg-type]
+        try:
+            with transaction.atomic():
+                job.save()
+        except IntegrityError:
+            job.file.delete(save=False)
+            raise ImportRefused(PENDING_MESSAGE) from None
+        except BaseException:
+            job.file.delete(save=False)
+            raise
         if enqueue:
             queue.archive_import_run(job_id=job.pk)
     return job
+
+
+PENDING_MESSAGE = (
+    "You already have an import waiting or running. Wait for it to finish, then upload "
+    "this file again; nothing was stored."
+)
+
+
+def import_pending(*, user: User) -> ImportJob | None:
+    """The member's queued or running import, if any."""
+    return (
+        ImportJob.objects.filter(
+            user_id=user.pk, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        )
+        .order_by("created_at")
+        .first()
+    )
 
 
 def _too_large_message() -> str:
@@ -101,6 +133,7 @@ def archive_import_run(*, job_id: uuid.UUID) -> ImportStatus | None:
                     cast(BinaryIO, fh),
                     secret=settings.HANDLE_HASH_KEY,
                     max_bytes=settings.IMPORT_MAX_BYTES,
+                    max_counterparts=settings.IMPORT_MAX_COUNTERPARTS,
                     progress=lambda b, n: _update_progress(job.pk, b, n),
                 )
         except ArchiveInvalid as exc:
@@ -161,12 +194,11 @@ def signals_store(
 
     account = archive.account
     handle_hash = make_hasher(settings.HANDLE_HASH_KEY, account.network)(account.handle)
-    source = Source.objects.select_for_update().filter(handle_hash=handle_hash).first()
-    if source is not None and source.user_id != member.pk:
-        raise ImportRefused(
-            "This account is already connected by another member. If it is yours, "
-            "contact support; nothing was stored."
-        )
+    # An archive is a self-reported claim: it never blocks, nor is blocked by, another
+    # member's claim of the same handle, so nothing here tells whether one exists. Only
+    # a verified claim is exclusive; the scoring graph gives the handle's one node to
+    # its verified owner, or to its only claimant (docs/archive-format.md).
+    source = Source.objects.select_for_update().filter(user=member, handle_hash=handle_hash).first()
     if source is not None and source.verified and not verified:
         raise ImportRefused(
             "This account is connected and verified; its data comes from the connection, "

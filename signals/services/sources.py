@@ -112,16 +112,14 @@ def _source_connect(*, user_id: int, social_account_id: int) -> Source:
     handle = _account_handle(account)
     handle_hash = make_hasher(settings.HANDLE_HASH_KEY, kind.value)(handle)
 
-    claimed = Source.objects.select_for_update().filter(handle_hash=handle_hash).first()
-    if claimed is not None and claimed.user_id != member.pk and not claimed.verified:
-        # Someone else's archive claimed this handle, but the provider just proved it is
-        # this member's: the verified connection wins, and the claimant is rescored
-        # without it, so nobody can squat a handle by importing an archive first.
-        squatter = claimed.user_id
-        source_delete(claimed)
-        _request_score(squatter)
-        log.info("a verified connection by member %s replaced an archive claim", member.pk)
-        claimed = None
+    # Other members' archive (self-reported) claims of this handle coexist with this one
+    # and are left alone; only a verified claim is exclusive.
+    claimed = (
+        Source.objects.select_for_update()
+        .filter(Q(verified=True) | Q(user=member), handle_hash=handle_hash)
+        .order_by("-verified")
+        .first()
+    )
     if claimed is not None and claimed.user_id != member.pk:
         raise SourceRefused(
             f"This {kind.label} account is already connected by another member, so it was "
@@ -495,7 +493,10 @@ def source_sync_apply(
 def _take_new_handle(source: Source, handle_hash: int, member: User) -> bool:
     """The account was renamed on the provider: follow it, unless the new name is claimed."""
     other = (
-        Source.objects.select_for_update().filter(handle_hash=handle_hash).exclude(pk=source.pk)
+        Source.objects.select_for_update()
+        .filter(Q(verified=True) | Q(user=member), handle_hash=handle_hash)
+        .exclude(pk=source.pk)
+        .order_by("-verified")
     ).first()
     if other is not None and (other.user_id != member.pk or other.verified):
         source_sync_fail(

@@ -1,4 +1,5 @@
-// Progressive enhancement: poll the import's status and update the page in place.
+// Progressive enhancement: poll the import's status and update the page in place; once
+// the import has finished, reload, so the page shows its outcome and next steps.
 (function () {
   "use strict";
   var box = document.getElementById("import");
@@ -9,19 +10,15 @@
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (s) {
+        if (s.finished) { window.location.reload(); return; }
+        document.getElementById("import-heading").textContent = s.heading;
+        document.title = s.heading + " · Influence";
         document.getElementById("import-progress").value = s.percent;
         document.getElementById("import-label").textContent = s.label;
         document.getElementById("import-counts").textContent =
           fmt(s.bytes_done) + " of " + fmt(s.size) + " · " + s.lines_done + " lines";
         document.getElementById("import-message").textContent = s.message;
-        var list = document.getElementById("import-errors");
-        list.innerHTML = "";
-        (s.errors || []).forEach(function (e) {
-          var li = document.createElement("li");
-          li.textContent = "Line " + e.line + ": " + e.reason;
-          list.appendChild(li);
-        });
-        if (!s.finished) setTimeout(tick, 700);
+        setTimeout(tick, 700);
       })
       .catch(function () { setTimeout(tick, 2000); });
   }

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import hmac
 import io
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, cast
@@ -95,6 +96,12 @@ def refusal(*lines: dict[str, Any] | str | bytes, **options: Any) -> list[LineEr
     """The errors for an archive that must be refused (and nothing returned)."""
     with pytest.raises(ArchiveInvalid) as refused:
         read(encode(*lines), **options)
+    return refused.value.errors
+
+
+def refusal_of(data: bytes, **options: Any) -> list[LineError]:
+    with pytest.raises(ArchiveInvalid) as refused:
+        read(data, **options)
     return refused.value.errors
 
 
@@ -256,6 +263,84 @@ def test_it_skips_blank_lines_but_counts_them() -> None:
         LineError(5, "'id' must be a non-empty string of at most 200 printable characters")
     ]
     assert read(encode(ACCOUNT, "", POST, "  ")).lines == 4
+
+
+def test_it_allows_a_hundred_blank_lines_in_a_row() -> None:
+    archive = read(encode(ACCOUNT, *[""] * 50, " \t", *["\r"] * 49, POST, *[""] * 100))
+
+    assert archive.lines == 202
+    assert list(archive.posts) == [POST["id"]]
+
+
+def test_it_refuses_more_than_a_hundred_blank_lines_in_a_row_at_the_line_that_passes() -> None:
+    errors = refusal(ACCOUNT, with_(POST, id=""), *[""] * 60, "  ", *[""] * 60, POST)
+
+    assert errors == [
+        LineError(2, "'id' must be a non-empty string of at most 200 printable characters"),
+        LineError(103, "more than 100 blank lines in a row"),
+    ]
+
+
+def test_it_counts_a_blank_run_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archive_source, "CHUNK_BYTES", 7)
+
+    errors = refusal(ACCOUNT, *[""] * 101)
+
+    assert errors == [LineError(102, "more than 100 blank lines in a row")]
+
+
+def test_it_refuses_a_megabyte_gzip_of_blank_lines_in_well_under_a_second() -> None:
+    # A gzip file may hold many members: a gigabyte of newlines in about a megabyte.
+    data = gzip.compress(b"\n" * (1 << 20), compresslevel=9) * 1024
+    assert len(data) > 1_000_000
+    started = time.process_time()
+
+    errors = refusal_of(data, max_bytes=200 * 1024 * 1024)
+
+    assert time.process_time() - started < 0.5
+    assert errors == [LineError(101, "more than 100 blank lines in a row")]
+
+
+def test_it_refuses_blank_lines_after_the_account_line_just_as_fast() -> None:
+    data = gzip.compress(encode(ACCOUNT, POST)) + gzip.compress(b" \r\n" * (1 << 20)) * 100
+    started = time.process_time()
+
+    errors = refusal_of(data)
+
+    assert time.process_time() - started < 0.5
+    assert errors == [LineError(103, "more than 100 blank lines in a row")]
+
+
+def follower(handle: str) -> dict[str, Any]:
+    return {"type": "follower", "by": handle, "at": "2026-09-01T00:00:00Z"}
+
+
+def test_it_takes_up_to_max_counterparts_distinct_accounts_in_any_spelling() -> None:
+    people = [follower(f"p{n}@x.social") for n in range(3)] + [follower("@P0@X.Social")]
+
+    archive = read(
+        encode(ACCOUNT, POST, *people, with_(LIKE, by="p1@x.social")), max_counterparts=3
+    )
+
+    assert len(archive.followers) == 3
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_it_refuses_one_counterpart_more_than_max_counterparts_at_its_line(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(archive_source, "CHUNK_BYTES", chunk)
+    people = [follower(f"p{n}@x.social") for n in range(3)]
+
+    errors = refusal(ACCOUNT, POST, *people, with_(LIKE, by="new@x.social"), max_counterparts=3)
+
+    assert errors == [
+        LineError(
+            6,
+            "more than 3 distinct other accounts (followers, following and people "
+            "interacted with); one import takes at most 3",
+        )
+    ]
 
 
 def test_it_accepts_crlf_a_byte_order_mark_and_no_final_newline() -> None:

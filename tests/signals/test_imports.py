@@ -149,12 +149,93 @@ def test_a_withdrawal_before_the_store_step_leaves_no_signal(alice: User) -> Non
     assert not Engagement.objects.exists()
 
 
-def test_an_account_handle_belongs_to_one_member_only(alice: User, mallory: User) -> None:
+@pytest.mark.parametrize("network", ["bluesky", "x", "other", "mastodon"])
+def test_self_reported_claims_of_one_handle_coexist(
+    alice: User, mallory: User, network: str
+) -> None:
+    first = run_import(alice, archive_text(network=network, handle="shared.example"))
+    second = run_import(
+        mallory, archive_text(network=network, handle="shared.example", counterparts=["z@q.io"])
+    )
+
+    assert (first.status, second.status) == (ImportStatus.SCORING, ImportStatus.SCORING)
+    claims = Source.objects.filter(handle=normalise_handle("shared.example"), verified=False)
+    assert sorted(claims.values_list("user_id", flat=True)) == sorted([alice.pk, mallory.pk])
+    assert Engagement.objects.filter(user=mallory).exists()
+
+
+def test_importing_a_handle_another_member_verified_says_nothing_about_them(
+    alice: User, mallory: User
+) -> None:
+    run_import(alice, archive_text(handle="alice@example.social"))
+    Source.objects.filter(user=alice).update(verified=True, kind=SourceKind.MASTODON)
+    unclaimed = run_import(mallory, archive_text(handle="nobody@example.social"))
+    Source.objects.filter(user=mallory).delete()
+    ImportedContent.objects.filter(source__user=mallory).delete()
+
+    claimed = run_import(mallory, archive_text(handle="alice@example.social"))
+
+    assert claimed.status == unclaimed.status == ImportStatus.SCORING
+    assert claimed.message == unclaimed.message
+    assert "member" not in claimed.message
+
+
+def test_a_handle_is_one_node_owned_by_its_verified_or_only_claimant() -> None:
+    import numpy as np
+
+    from scoring.services.graph import handle_owners
+
+    owner = np.array([1, 2, 3, 4, 5, 6], dtype=np.int64)
+    own = np.array([70, 70, 80, 90, 90, 60], dtype=np.int64)
+    verified = np.array([0, 1, 0, 0, 0, 0], dtype=np.int64)
+
+    keys, owners = handle_owners(owner, own, verified)
+
+    # 70: the verified claim wins; 80 and 60: one claimant each; 90: contested, nobody's.
+    assert keys.tolist() == [60, 70, 80]
+    assert owners.tolist() == [6, 2, 3]
+
+
+def test_a_second_upload_while_one_is_queued_is_refused_and_stores_nothing(
+    alice: User, settings: object
+) -> None:
+    from pathlib import Path
+
+    first = archive_import_create(user=alice, upload=upload(archive_text()), name="a.jsonl")
+    files_before = sorted(Path(first.file.path).parent.iterdir())
+
+    with pytest.raises(ImportRefused, match="already have an import waiting or running"):
+        archive_import_create(user=alice, upload=upload(archive_text()), name="b.jsonl")
+
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [first.pk]
+    assert sorted(Path(first.file.path).parent.iterdir()) == files_before
+
+
+def test_a_second_upload_while_one_is_running_is_refused(alice: User) -> None:
+    first = archive_import_create(user=alice, upload=upload(archive_text()), name="a.jsonl")
+    ImportJob.objects.filter(pk=first.pk).update(status=ImportStatus.RUNNING)
+
+    with pytest.raises(ImportRefused, match="already have an import"):
+        archive_import_create(user=alice, upload=upload(archive_text()), name="b.jsonl")
+    assert ImportJob.objects.count() == 1
+
+
+def test_another_upload_is_accepted_once_the_first_is_read(alice: User, mallory: User) -> None:
     run_import(alice, archive_text())
-    job = run_import(mallory, archive_text(counterparts=["zed@q.example"]))
-    assert job.status == ImportStatus.FAILED
-    assert "already connected by another member" in job.message
-    assert not Engagement.objects.filter(user=mallory).exists()
+    archive_import_create(user=mallory, upload=upload(archive_text()), name="m.jsonl")
+
+    second = archive_import_create(user=alice, upload=upload(archive_text()), name="b.jsonl")
+
+    assert second.status == ImportStatus.QUEUED
+
+
+def test_the_database_allows_one_pending_import_per_member(alice: User) -> None:
+    from django.db import IntegrityError, transaction
+
+    ImportJob.objects.create(user=alice, original_name="a", size=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ImportJob.objects.create(user=alice, original_name="b", size=1)
+    ImportJob.objects.create(user=alice, original_name="c", size=1, status=ImportStatus.FAILED)
 
 
 def test_a_job_runs_once_even_when_delivered_twice(alice: User) -> None:

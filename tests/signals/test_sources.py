@@ -144,14 +144,18 @@ def test_a_connection_replaces_the_members_own_archive_of_the_same_account(
     assert ScoringState.objects.get(user=alice).next_score_due is not None  # rescored
 
 
-def test_a_verified_connection_takes_a_handle_from_another_members_archive_claim(
+def test_a_verified_connection_coexists_with_another_members_archive_claim(
     alice: User, mallory: User
 ) -> None:
+    from scoring.services.graph import run_nodes_create
+
     archive = read_archive(
         io.BytesIO(archive_text(handle="alice", network="github").encode()),
         secret=settings.HANDLE_HASH_KEY,
     )
-    signals_store(user_id=mallory.pk, archive=archive, kind=SourceKind.ARCHIVE, verified=False)
+    claim, _ = signals_store(
+        user_id=mallory.pk, archive=archive, kind=SourceKind.ARCHIVE, verified=False
+    )
     account = SocialAccount.objects.create(
         user=alice, provider="github", uid="1001", extra_data={"login": "alice"}
     )
@@ -160,9 +164,10 @@ def test_a_verified_connection_takes_a_handle_from_another_members_archive_claim
     source = sources.source_connect(user_id=alice.pk, social_account_id=account.pk)
 
     assert source.user_id == alice.pk and source.verified
-    assert not Source.objects.filter(user=mallory).exists()
-    assert not Engagement.objects.filter(user=mallory).exists()
-    assert ScoringState.objects.get(user=mallory).next_score_due is not None  # rescored
+    assert Source.objects.filter(pk=claim.pk, verified=False).exists()  # left alone
+    nodes = run_nodes_create()
+    (node,) = nodes.key_nodes([hashed("github", "alice")]).tolist()
+    assert node == nodes.member_nodes([alice.pk])[0]  # the handle's one node is alice's
 
 
 def test_an_account_another_member_connected_is_refused_and_the_connection_dropped(

@@ -46,15 +46,27 @@ class Command(BaseCommand):
         parser.add_argument("--posts", type=int, default=5_000)
         parser.add_argument("--baseline-events", type=int, default=50_000)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--worst-mb",
+            type=int,
+            help="instead: import the worst archives of this size (every shape of "
+            "benchmarks.archive_synth.WORST_SHAPES) and a regular one, each in a child "
+            "process, printing peak RSS, time and interactions/s",
+        )
         parser.add_argument("--phase", choices=["ours", "naive"], help="internal: run one phase")
         parser.add_argument("--file", type=Path, help="internal: the archive to import")
+        parser.add_argument("--allow-refusal", action="store_true", help="internal")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        self.allow_refusal = opts["allow_refusal"]
         if opts["phase"] == "ours":
             self.stdout.write(json.dumps(self._ours(opts["file"])))
             return
         if opts["phase"] == "naive":
             self.stdout.write(json.dumps(self._naive(opts["file"], opts["baseline_events"])))
+            return
+        if opts["worst_mb"]:
+            self._worst(opts)
             return
         from benchmarks.archive_synth import generate_archive
 
@@ -101,7 +113,64 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:6} {rate:15,.0f} {wall:9.1f} {rss:12.0f}   {note}")
         self.stdout.write(f"speed-up: {ours['rate'] / naive['rate']:.0f}x")
 
-    def _ours(self, path: Path) -> dict[str, float]:
+    allow_refusal = False
+
+    def _child(self, path: Path, phase: str = "ours", *extra: str) -> dict[str, Any]:
+        cmd = [sys.executable, "manage.py", "bench_import", "--phase", phase, "--file", str(path)]
+        out = subprocess.run([*cmd, *extra], capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            self.stderr.write(out.stderr[-3000:])
+            raise SystemExit(f"{phase} phase failed")
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+    def _worst(self, opts: dict[str, Any]) -> None:
+        """Peak RSS of the import worker for the worst archives, and the regular rate."""
+        from benchmarks.archive_synth import WORST_SHAPES, generate_archive, generate_worst_archive
+
+        size = opts["worst_mb"] * 1024 * 1024
+        cap = settings.IMPORT_MAX_COUNTERPARTS
+        self.stdout.write(
+            f"database: {connection.vendor}; IMPORT_MAX_COUNTERPARTS={cap:,}; "
+            f"IMPORT_MAX_MB={settings.IMPORT_MAX_BYTES >> 20}"
+        )
+        self.stdout.write(
+            f"{'archive':34} {'MB':>5} {'wall s':>7} {'peak RSS MB':>12} {'interactions/s':>15}"
+            "  outcome"
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            cases: list[tuple[str, Path]] = []
+            for shape in WORST_SHAPES:
+                for distinct in (cap, cap + 1) if shape != "posts" else (cap,):
+                    path = Path(tmp) / f"worst-{shape}-{distinct}.jsonl"
+                    generate_worst_archive(
+                        path, size_bytes=size - (2 << 20), shape=shape, counterparts=distinct
+                    )
+                    label = f"worst {shape}" + (
+                        f", {distinct:,} distinct" if shape != "posts" else ""
+                    )
+                    cases.append((label, path))
+            regular = Path(tmp) / "regular.jsonl"
+            generate_archive(
+                regular,
+                interactions=opts["interactions"],
+                counterparts=opts["counterparts"],
+                posts=opts["posts"],
+                seed=opts["seed"],
+            )
+            cases.append((f"regular {opts['interactions']:,} interactions", regular))
+            for label, path in cases:
+                result = self._child(path, "ours", "--allow-refusal")
+                outcome = result["status"]
+                if result["status"] == "failed":
+                    outcome = f"refused: {result['refusal'][:60]}"
+                self.stdout.write(
+                    f"{label:34} {path.stat().st_size / 2**20:5.0f} {result['wall']:7.1f} "
+                    f"{result['rss']:12.0f} {result['rate']:15,.0f}  {outcome}"
+                )
+                path.unlink()
+
+    def _ours(self, path: Path) -> dict[str, Any]:
         from profiles.models import User
         from profiles.purposes import Purpose
         from profiles.services import consents_record_signup
@@ -124,13 +193,15 @@ class Command(BaseCommand):
             archive_import_run(job_id=job.pk)
             wall = time.perf_counter() - t0
             job.refresh_from_db()
-            if job.status == "failed":
+            if job.status == "failed" and not self.allow_refusal:
                 raise SystemExit(f"import refused: {job.message} {job.errors[:3]}")
             return {
                 "events": job.interactions,
                 "wall": wall,
                 "rate": job.interactions / wall,
                 "rss": _peak_rss_mb(),
+                "status": job.status,
+                "refusal": "; ".join(str(e["reason"]) for e in job.errors[:1]) or job.message,
             }
         finally:
             from profiles.services.erasure import account_erase
