@@ -1,6 +1,5 @@
 from django.urls import path
 
-from profiles import api
 from profiles.views import account, consent, public, receipts
 
 urlpatterns = [
@@ -25,6 +24,4 @@ urlpatterns = [
     path("account/delete/", account.account_delete, name="account_delete"),
     path("receipts/verify/", receipts.receipt_verify_page, name="receipt_verify"),
     path(".well-known/jwks.json", receipts.jwks, name="jwks"),
-    path("api/v1/consents/", api.ConsentList.as_view(), name="api_consents"),
-    path("api/v1/consents/<slug:purpose>/", api.ConsentChange.as_view(), name="api_consent_change"),
 ]
