@@ -435,6 +435,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "profiles.api.auth.PersonalTokenAuthentication",
         "profiles.api.auth.ThirdPartyAuthentication",
+        # The session token a headless sign-in answers with (X-Session-Token).
+        "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["profiles.api.auth.MemberAccess"],

@@ -78,5 +78,5 @@ def expired_token(member: User) -> str:
     return secret
 
 
-def bearer(secret: str) -> dict[str, str]:
+def bearer(secret: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
