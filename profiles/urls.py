@@ -1,6 +1,6 @@
 from django.urls import path
 
-from profiles.views import account, consent, public, receipts
+from profiles.views import account, consent, public, receipts, tokens
 
 urlpatterns = [
     path("", consent.home, name="home"),
@@ -22,6 +22,13 @@ urlpatterns = [
         name="data_export_download",
     ),
     path("account/delete/", account.account_delete, name="account_delete"),
+    path("account/api-tokens/", tokens.api_tokens, name="api_tokens_page"),
+    path(
+        "account/api-tokens/<int:token_id>/revoke/",
+        tokens.api_token_revoke_view,
+        name="api_token_revoke",
+    ),
+    path("account/api-apps/<int:app_id>/revoke/", tokens.api_app_revoke, name="api_app_revoke"),
     path("receipts/verify/", receipts.receipt_verify_page, name="receipt_verify"),
     path(".well-known/jwks.json", receipts.jwks, name="jwks"),
 ]

@@ -27,9 +27,9 @@ def upload(api: APIClient, body: bytes, key: str, content_type: str = "applicati
     return api.generic(
         "POST",
         "/api/v1/me/imports",
-        body,
+        body,  # type: ignore[arg-type]
         content_type=content_type,
-        HTTP_IDEMPOTENCY_KEY=key,  # type: ignore[arg-type]
+        HTTP_IDEMPOTENCY_KEY=key,
     )
 
 
