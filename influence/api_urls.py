@@ -22,5 +22,5 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("problems/", problem_kinds, name="api_problems"),
     path("problems/<slug:slug>", problem_kinds, name="api_problem"),
-    re_path(r"^.*$", api_not_found),
+    re_path(r"^[\s\S]*$", api_not_found),
 ]

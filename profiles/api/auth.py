@@ -32,9 +32,13 @@ REALM = 'Bearer realm="influence"'
 
 class PersonalTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[User, PersonalAccessToken] | None:
-        parts = get_authorization_header(request).split()
-        if len(parts) != 2 or parts[0].lower() != b"bearer":
+        header = get_authorization_header(request)
+        if not header:
             return None
+        parts = header.split()
+        if len(parts) != 2 or parts[0].lower() != b"bearer":
+            # Credentials we cannot read are refused, never ignored in favour of a session.
+            raise exceptions.AuthenticationFailed("Send Authorization: Bearer <token>.")
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:

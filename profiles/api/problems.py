@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -175,6 +176,7 @@ def problem_response(request: HttpRequest, kind_: Kind, detail: str) -> JsonResp
     )
 
 
+@csrf_exempt  # an answer about a missing address, for any method; it changes nothing
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return problem_response(request, NOT_FOUND, "There is no API endpoint at this address.")
 

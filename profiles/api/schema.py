@@ -87,18 +87,3 @@ class ThirdPartyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyp
                 }
             },
         }
-
-
-class HeadlessSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = (
-        "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication"
-    )
-    name = "sessionToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-Session-Token",
-            "description": "The session token of a headless sign-in (/_allauth/app/v1/auth/login).",
-        }

@@ -13,6 +13,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -59,6 +60,7 @@ class MeView(APIView):
     reauthentication in the last few minutes; it is erased at once."""
 
     serializer_class = MeSerializer
+    parser_classes = [JSONParser]
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
