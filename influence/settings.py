@@ -427,11 +427,6 @@ SCORE_INTERVAL_HOURS = _read("SCORE_INTERVAL_HOURS", int, 24)
 # Where a run keeps its trust vectors for its batches: shared by all workers (see operations).
 SCORING_RUN_DIR = Path(_read("SCORING_RUN_DIR", str, str(VAR_DIR / "runs")))
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-}
-
 LOG_LEVEL = _choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
 LOGGING = {
     "version": 1,
@@ -490,3 +485,76 @@ CONTENT_SECURITY_POLICY = {
 # --- Verification code page (allauth) ----------------------------------------------------
 # "Send a new code" on the email verification page (allauth rate-limits it).
 ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_RESEND = True
+
+# --- REST API (issue 12): DRF, OpenAPI, personal tokens, OAuth 2 apps, headless sign-up ---
+INSTALLED_APPS += [
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "allauth.headless",
+]
+REST_FRAMEWORK = {
+    # A personal token or a third-party app's token (both "Authorization: Bearer"), or the
+    # browser session with CSRF enforced. The first class answers 401's WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "profiles.api.auth.PersonalTokenAuthentication",
+        "profiles.api.auth.ThirdPartyAuthentication",
+        # The session token a headless sign-in answers with (X-Session-Token).
+        "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["profiles.api.auth.MemberAccess"],
+    "DEFAULT_PAGINATION_CLASS": "profiles.api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "profiles.api.throttling.AnonThrottle",
+        "profiles.api.throttling.MemberThrottle",
+        "profiles.api.throttling.TokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": _read("API_THROTTLE_ANON", str, "60/min"),
+        "member": _read("API_THROTTLE_MEMBER", str, "600/min"),
+        "token": _read("API_THROTTLE_TOKEN", str, "300/min"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "profiles.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "profiles.api.schema.ProblemAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Influence API",
+    "DESCRIPTION": "Everything a member can do on the site, and consent-scoped third-party "
+    "access. Errors are problem details (RFC 9457). See docs/api.md.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+}
+API_TOKEN_MAX_DAYS = _read("API_TOKEN_MAX_DAYS", int, 365)
+# Deleting the account by API: the password, or a sign-in this recent (seconds).
+API_REAUTH_SECONDS = _read("API_REAUTH_SECONDS", int, 300)
+OAUTH2_PROVIDER = {
+    "SCOPES": {"read": "Read your score and your approved topics"},
+    "DEFAULT_SCOPES": ["read"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": _read("OAUTH_ACCESS_TOKEN_SECONDS", int, 3600),
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
+    "APPLICATION_ADMIN_CLASS": "profiles.api.oauth_admin.ApplicationAdmin",
+    "ACCESS_TOKEN_ADMIN_CLASS": "profiles.api.oauth_admin.AccessTokenAdmin",
+    "REFRESH_TOKEN_ADMIN_CLASS": "profiles.api.oauth_admin.RefreshTokenAdmin",
+    "GRANT_ADMIN_CLASS": "profiles.api.oauth_admin.GrantAdmin",
+    "ID_TOKEN_ADMIN_CLASS": "profiles.api.oauth_admin.IDTokenAdmin",
+}
+# allauth's headless mode: sign-up and sign-in as JSON under /_allauth/, pages stay too.
+HEADLESS_ONLY = False
+HEADLESS_CLIENTS = ("app", "browser")

@@ -10,6 +10,9 @@ urlpatterns = [
     # The admin has no sign-in of its own: allauth's applies MFA, rate limits and lockout.
     path("admin/login/", admin_login_redirect, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
+    path("api/", include("influence.api_urls")),
+    path("o/", include("profiles.api.oauth_urls", namespace="oauth2_provider")),
+    path("_allauth/", include("allauth.headless.urls")),
     path("", include("signals.urls")),
     path("", include("scoring.urls")),
     path("", include("moderation.urls")),

@@ -11,3 +11,5 @@ class ProfilesConfig(AppConfig):
 
         # A malformed signing key stops every process at start-up, naming its variable.
         check_keys()
+        # Registers the revoker that withdrawing `api_access` runs (third-party tokens).
+        import profiles.services.api_tokens  # noqa: F401

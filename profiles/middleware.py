@@ -20,8 +20,6 @@ ALWAYS_REACHABLE = {
     "reconsent",
     "consent_centre",
     "consent_change",
-    "api_consents",
-    "api_consent_change",
     "consent_receipt",
     "consent_receipts",
     "receipt_verify",
@@ -35,7 +33,9 @@ ALWAYS_REACHABLE = {
     "account_delete",
     "healthz",
 }
-ALWAYS_REACHABLE_PREFIXES = ("/accounts/", "/admin/", "/static/")
+# The API answers in JSON, never with a redirect: what needs current consent checks it
+# there (a purpose awaiting re-consent is not active), and the rest stays reachable.
+ALWAYS_REACHABLE_PREFIXES = ("/accounts/", "/admin/", "/static/", "/api/", "/_allauth/", "/o/")
 
 
 class ReconsentMiddleware:

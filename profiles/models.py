@@ -268,3 +268,69 @@ class DataExport(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+# --- API access (issue 12) ------------------------------------------------------------------
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+
+
+class PersonalAccessToken(models.Model):
+    """A member's own key to the API, shown once; only its SHA-256 is kept.
+
+    ``scope`` ``read`` allows safe methods only; ``write`` allows everything the member can
+    do, except creating more tokens (that needs the browser session). A token is usable
+    while not revoked and before ``expires_at``.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise it.")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.READ)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+
+class IdempotencyKey(models.Model):
+    """One ``Idempotency-Key`` a member sent with a request that creates something.
+
+    The same key with the same body answers with what the first request created; the same
+    key with another body is refused. ``resource`` names what was created (``kind:id``).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    operation = models.CharField(max_length=64)
+    request_sha256 = models.CharField(max_length=64)
+    resource = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "operation", "key"], name="uniq_idempotency_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key}"

@@ -97,6 +97,51 @@ HOLDINGS: list[Holding] = [
         "admin actions you took as a staff member",
         withheld_fields=("object_repr", "change_message"),  # about other people
     ),
+    # --- the API: personal tokens, third-party apps (OAuth 2) ------------------------------
+    Holding(
+        "profiles.PersonalAccessToken",
+        "user_id",
+        "your personal API tokens (names, scopes, when used; never the secrets)",
+        withheld_fields=("token_sha256",),
+    ),
+    Holding("profiles.IdempotencyKey", "user_id", "keys you sent with API uploads"),
+    Holding(
+        "oauth2_provider.RefreshToken",
+        "user_id",
+        "refresh tokens of apps you authorised",
+        withheld_fields=("token", "token_checksum"),
+    ),
+    Holding(
+        "oauth2_provider.AccessToken",
+        "user_id",
+        "access tokens of apps you authorised",
+        withheld_fields=("token", "token_checksum"),
+    ),
+    Holding(
+        "oauth2_provider.IDToken",
+        "user_id",
+        "identity tokens issued to apps you authorised",
+        withheld_fields=("jti",),
+    ),
+    Holding(
+        "oauth2_provider.Grant",
+        "user_id",
+        "authorisation codes given to apps",
+        withheld_fields=("code", "code_challenge"),
+    ),
+    Holding(
+        "oauth2_provider.DeviceGrant",
+        "user_id",
+        "device-flow codes (the device flow is not offered, so there are none)",
+        exported=False,
+        withheld_fields=("device_code", "user_code"),
+    ),
+    Holding(
+        "oauth2_provider.Application",
+        "user_id",
+        "apps you registered as a developer",
+        withheld_fields=("client_secret",),
+    ),
     # --- people -------------------------------------------------------------------------
     Holding("profiles.DataExport", "user_id", "your data exports", file_fields=("file",)),
     Holding(

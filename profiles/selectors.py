@@ -235,3 +235,46 @@ def account_settings_for_member(*, member: User) -> AccountSettings:
         sessions=list(UserSession.objects.filter(user=member).order_by("-last_seen_at")),
         social_accounts=list(SocialAccount.objects.filter(user=member).order_by("provider")),
     )
+
+
+# --- API access -------------------------------------------------------------------------
+
+
+def member_api_tokens(*, member: User) -> QuerySet[Any]:
+    from profiles.models import PersonalAccessToken
+
+    return PersonalAccessToken.objects.filter(user=member)
+
+
+def api_token_for_member(*, member: User, token_id: Any) -> Any:
+    """One personal token, only for its own member; anything else is a 404."""
+    token = member_api_tokens(member=member).filter(pk=token_id).first()
+    if token is None:
+        raise Http404("No such token.")
+    return token
+
+
+def member_authorised_apps(*, member: User) -> QuerySet[Any]:
+    """Third-party apps holding a live token or grant for the member, each with
+    ``last_authorised`` (when a token was last issued)."""
+    from django.db.models import Max, Q
+    from oauth2_provider.models import get_application_model
+
+    application = get_application_model()
+    held = (
+        Q(accesstoken__user=member)
+        | Q(refreshtoken__user=member, refreshtoken__revoked__isnull=True)
+        | Q(grant__user=member)
+    )
+    return (
+        application.objects.filter(held)
+        .annotate(last_authorised=Max("accesstoken__created"))
+        .distinct()
+    )
+
+
+def authorised_app_for_member(*, member: User, app_id: Any) -> Any:
+    app = member_authorised_apps(member=member).filter(pk=app_id).first()
+    if app is None:
+        raise Http404("No such app.")
+    return app

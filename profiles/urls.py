@@ -1,7 +1,6 @@
 from django.urls import path
 
-from profiles import api
-from profiles.views import account, activity, consent, public, receipts
+from profiles.views import account, activity, consent, public, receipts, tokens
 
 urlpatterns = [
     path("", consent.home, name="home"),
@@ -25,8 +24,13 @@ urlpatterns = [
     ),
     path("account/delete/", account.account_delete, name="account_delete"),
     path("account/activity/", activity.account_activity, name="account_activity"),
+    path("account/api-tokens/", tokens.api_tokens, name="api_tokens_page"),
+    path(
+        "account/api-tokens/<int:token_id>/revoke/",
+        tokens.api_token_revoke_view,
+        name="api_token_revoke",
+    ),
+    path("account/api-apps/<int:app_id>/revoke/", tokens.api_app_revoke, name="api_app_revoke"),
     path("receipts/verify/", receipts.receipt_verify_page, name="receipt_verify"),
     path(".well-known/jwks.json", receipts.jwks, name="jwks"),
-    path("api/v1/consents/", api.ConsentList.as_view(), name="api_consents"),
-    path("api/v1/consents/<slug:purpose>/", api.ConsentChange.as_view(), name="api_consent_change"),
 ]

@@ -1,8 +1,8 @@
 """Third-party access (purpose ``api_access``): the revocation hook run on withdrawal.
 
-There is no third-party token model yet: no app can be authorised today, so there is
-nothing to revoke. The hook exists so that the model which issues such tokens registers
-its revoker here, and withdrawal then revokes them in the withdrawing transaction.
+Third-party apps hold django-oauth-toolkit tokens; ``profiles.services.api_tokens``
+registers the revoker that deletes them all, and withdrawal runs it in the withdrawing
+transaction, so the very next call with such a token is a 401.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ REVOKERS: list[Revoker] = []
 
 
 def api_access_revoker(revoker: Revoker) -> Revoker:
-    """Register a revoker (decorator), for the model that will hold third-party tokens."""
+    """Register a revoker (decorator), for each model that holds third-party tokens."""
     REVOKERS.append(revoker)
     return revoker
 

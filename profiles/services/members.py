@@ -53,3 +53,15 @@ def member_staff_set(
         detail={"superuser": member.is_superuser, "moderator": moderator},
     )
     return member
+
+
+@transaction.atomic
+def member_update(*, user: User, display_name: str) -> User:
+    """Change what the member calls themself (the account page and the API call this)."""
+    display_name = (display_name or "").strip()
+    if len(display_name) > 80:
+        raise MemberError("A display name is up to 80 characters.")
+    member = User.objects.select_for_update().get(pk=user.pk)
+    member.display_name = display_name
+    member.save(update_fields=["display_name"])
+    return member

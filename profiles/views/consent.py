@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 from profiles.forms import ReconsentForm
 from profiles.http import request_member
 from profiles.purposes import PURPOSES
-from profiles.selectors import consent_history, consent_states, purposes_awaiting_reconsent
+from profiles.selectors import (
+    consent_history,
+    consent_states,
+    member_authorised_apps,
+    purposes_awaiting_reconsent,
+)
 from profiles.services import ConsentError, consent_give, consent_withdraw, consents_reconsent
 
 WITHDRAWAL_NOTES = {
@@ -41,6 +46,7 @@ def consent_centre(request: HttpRequest) -> HttpResponse:
             "history": consent_history(user=request_member(request)),
             "awaiting": any(s.needs_reconsent for s in states.values()),
             "member": request_member(request),
+            "apps": member_authorised_apps(member=request_member(request)),
         },
     )
 

@@ -140,6 +140,16 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
     )
     assert LogEntry.objects.filter(content_type=user_type, object_id=str(alice.pk)).exists()
 
+    from profiles.models import IdempotencyKey
+    from profiles.services.api_tokens import api_token_create
+    from tests.api_helpers import oauth_token_for
+
+    api_token_create(user=alice, name="laptop", scope="write", expires_in_days=30)
+    IdempotencyKey.objects.create(
+        user=alice, operation="import", key="k1", request_sha256="0" * 64, resource="import:x"
+    )
+    oauth_token_for(alice, developer=alice, with_refresh=True, with_grant=True, with_id=True)
+
     audit_record(action=AuditAction.EXPORT_REQUESTED, subject=mallory, actor=alice)
     export = data_export_request(user=alice)
     data_export_build(export_id=export.pk)

@@ -16,14 +16,15 @@ from tests.profiles.conftest import give_score
 pytestmark = pytest.mark.django_db
 
 
-def change_url(purpose: str) -> str:
-    return reverse("api_consent_change", args=[purpose])
+def change_url(purpose: str, action: str = "withdraw") -> str:
+    name = "api_consent_grant" if action == "grant" else "api_consent_withdraw"
+    return reverse(name, args=[purpose])
 
 
 def test_one_call_withdraws_with_the_same_effects_and_a_receipt(client, alice: User) -> None:
     give_score(alice)
     client.force_login(alice)
-    response = client.post(change_url(Purpose.SCORING), {"action": "withdraw"})
+    response = client.post(change_url(Purpose.SCORING, "withdraw"))
     assert response.status_code == 200
     body = response.json()
     assert body["granted"] is False and receipt_verify(body["receipt"]).genuine
@@ -34,35 +35,38 @@ def test_one_call_withdraws_with_the_same_effects_and_a_receipt(client, alice: U
 
 def test_one_call_grants_and_the_list_shows_it(client, bob: User) -> None:
     client.force_login(bob)
-    assert client.post(change_url(Purpose.DISCOVERY), {"action": "grant"}).status_code == 200
-    states = {s["purpose"]: s for s in client.get(reverse("api_consents")).json()}
+    assert client.post(change_url(Purpose.DISCOVERY, "grant")).status_code == 200
+    body = client.get(reverse("api_consents")).json()
+    states = {s["purpose"]: s for s in body["purposes"]}
     assert states["discovery"]["active"] and not states["scoring"]["granted"]
     assert has_active_consent(user_id=bob.pk, purpose=Purpose.DISCOVERY)
 
 
 @pytest.mark.parametrize(
-    ("purpose", "data", "error"),
+    ("purpose", "action", "error"),
     [
-        (Purpose.SCORING, {"action": "grant"}, "already granted"),
-        (Purpose.TERMS, {"action": "withdraw"}, "delete the account"),
-        (Purpose.SCORING, {}, "grant or withdraw"),
-        ("nonsense", {"action": "grant"}, "not a purpose"),
+        (Purpose.SCORING, "grant", "already granted"),
+        (Purpose.TERMS, "withdraw", "delete the account"),
+        ("nonsense", "grant", "not a purpose"),
     ],
 )
 def test_a_refused_call_says_why_and_changes_nothing(
-    client, alice: User, purpose: str, data: dict, error: str
+    client, alice: User, purpose: str, action: str, error: str
 ) -> None:
     client.force_login(alice)
     before = ConsentRecord.objects.count()
-    response = client.post(change_url(purpose), data)
-    assert response.status_code == 400 and error in response.json()["error"]
+    response = client.post(change_url(purpose, action))
+    problem = response.json()
+    assert response.status_code == 422 and error in problem["detail"]
+    assert response["Content-Type"] == "application/problem+json"
+    assert problem["type"].endswith("/api/problems/consent-refused")
     assert ConsentRecord.objects.count() == before
 
 
 def test_the_api_needs_a_signed_in_member_and_a_csrf_token(alice: User) -> None:
     anonymous = Client()
-    assert anonymous.post(change_url(Purpose.SCORING), {"action": "withdraw"}).status_code == 403
+    assert anonymous.post(change_url(Purpose.SCORING)).status_code == 401
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(alice)
-    assert strict.post(change_url(Purpose.SCORING), {"action": "withdraw"}).status_code == 403
+    assert strict.post(change_url(Purpose.SCORING)).status_code == 403
     assert has_active_consent(user_id=alice.pk, purpose=Purpose.SCORING)
