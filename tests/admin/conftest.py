@@ -22,6 +22,10 @@ SECRETS = {
     "provider key": "app-provider-KEY-0c11",
     "mastodon client secret": "masto-client-SECRET-9d4e",
     "totp secret": "KRUGS4ZANFZSAYJAONSWG4TFOQ",
+    "third-party access token": "tp-accessTOKEN-41c7e0",
+    "third-party refresh token": "tp-refreshTOKEN-2b9f61",
+    "third-party grant code": "tp-grantCODE-77ad03",
+    "third-party client secret": "tp-client-SECRET-c3d1aa",
 }
 
 
@@ -92,6 +96,7 @@ def admin_rows(alice: User, mod: User) -> dict[str, Any]:
         client_id="masto-client",
         client_secret=SECRETS["mastodon client secret"],
     )
+    oauth = _third_party_rows(alice)
     run_id = uuid.uuid4()
     score = Score.objects.create(
         user=alice,
@@ -129,4 +134,60 @@ def admin_rows(alice: User, mod: User) -> dict[str, Any]:
         "moderation.dispute": dispute,
         "moderation.deniedtopic": denied,
         "usersessions.usersession": session,
+        **oauth,
+    }
+
+
+def _third_party_rows(alice: User) -> dict[str, Any]:
+    """A third-party app alice authorised, with its token, refresh token, grant and ID
+    token, each holding a secret no admin page may show."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import (
+        get_access_token_model,
+        get_application_model,
+        get_grant_model,
+        get_id_token_model,
+        get_refresh_token_model,
+    )
+
+    later = timezone.now() + timedelta(hours=1)
+    app = get_application_model().objects.create(
+        name="Reader",
+        client_id="tp-client",
+        client_secret=SECRETS["third-party client secret"],
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://reader.example/cb",
+        hash_client_secret=False,
+    )
+    id_token = get_id_token_model().objects.create(
+        user=alice, application=app, expires=later, scope="read"
+    )
+    token = get_access_token_model().objects.create(
+        user=alice,
+        application=app,
+        token=SECRETS["third-party access token"],
+        expires=later,
+        scope="read",
+        id_token=id_token,
+    )
+    refresh = get_refresh_token_model().objects.create(
+        user=alice, application=app, token=SECRETS["third-party refresh token"], access_token=token
+    )
+    grant = get_grant_model().objects.create(
+        user=alice,
+        application=app,
+        code=SECRETS["third-party grant code"],
+        expires=later,
+        redirect_uri="https://reader.example/cb",
+        scope="read",
+    )
+    return {
+        "oauth2_provider.application": app,
+        "oauth2_provider.accesstoken": token,
+        "oauth2_provider.refreshtoken": refresh,
+        "oauth2_provider.grant": grant,
+        "oauth2_provider.idtoken": id_token,
     }

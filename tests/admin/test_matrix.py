@@ -87,6 +87,12 @@ MODELS: dict[str, tuple[str, str]] = {
     "mfa.authenticator": (NONE, SEE_DELETE),
     "mastodon.mastodonapp": (NONE, SEE_DELETE),
     "usersessions.usersession": (NONE, SEE_DELETE),  # ending a stolen session
+    # Third-party apps and what members granted them: deleting revokes.
+    "oauth2_provider.application": (NONE, SEE_DELETE),
+    "oauth2_provider.accesstoken": (NONE, SEE_DELETE),
+    "oauth2_provider.refreshtoken": (NONE, SEE_DELETE),
+    "oauth2_provider.grant": (NONE, SEE_DELETE),
+    "oauth2_provider.idtoken": (NONE, SEE_DELETE),
     "scoring.score": (SEE, SEE),
     "scoring.gamingflag": (SEE, SEE),
     "signals.importjob": (NONE, SEE),
