@@ -151,7 +151,7 @@ def component_bars(components: list[tuple[str, str, Decimal]]) -> list[Bar]:
 
 # --- The history plot -------------------------------------------------------------------
 
-PLOT_W, PLOT_H = 600, 200
+PLOT_W, PLOT_H = 480, 200
 PAD_L, PAD_R, PAD_T, PAD_B = 36, 8, 10, 22
 
 

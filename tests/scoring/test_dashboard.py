@@ -126,7 +126,7 @@ def test_the_statement_counts_counterparts_and_never_names_them(client, alice: U
     client.force_login(alice)
     html = page(client, "score_statement")
     assert 'data-testid="part-engagement"' in html and 'data-testid="part-reach"' in html
-    assert "likes received" in html and "reshares received" in html
+    assert "<strong>Likes received</strong> on mastodon" in html and "Reshares received" in html
     assert "3 distinct accounts" in html  # the likers of tests/samples.py
     for person in COUNTERPARTS:
         assert person.lower().lstrip("@").split("@")[0] not in html.lower()

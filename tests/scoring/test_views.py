@@ -100,7 +100,7 @@ def test_the_dashboard_explains_a_score_with_its_parts_and_seed_basis(client, al
     for label in ("Reach", "Engagement", "Amplification", "Trusted network", "Penalties"):
         assert label in html
     assert "Trust was seeded from all members (cold start" in html
-    assert "privacy?" in html  # suggested, not yet approved
+    assert "privacy (suggested)" in html  # not yet approved
     assert client.get(reverse("how_scores_work")).status_code == 200
 
 
