@@ -37,7 +37,7 @@ def score_history_delete(*, member: User) -> ScoreDeleted:
     snapshots = ScoreSnapshot.objects.filter(user=member).delete()[0]
     flags = GamingFlag.objects.filter(user=member).delete()[0]
     audit_record(
-        action="score.delete",
+        action="score.deleted",
         subject=member,
         actor=member,
         detail={"scores": scores, "snapshots": snapshots, "flags": flags},

@@ -102,7 +102,7 @@ def topic_delete(*, member: User, topic_id: int) -> str:
     topic = _locked_topic(member, topic_id)
     label = topic.label
     topic.delete()
-    audit_record(action="topic.delete", subject=member, actor=member, detail={"topic": label})
+    audit_record(action="topic.deleted", subject=member, actor=member, detail={"topic": label})
     return label
 
 

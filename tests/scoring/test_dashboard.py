@@ -158,7 +158,7 @@ def test_deleting_the_score_is_confirmed_first_audited_and_says_what_comes_next(
     assert not ScoreSnapshot.objects.filter(user=alice).exists()
     assert not GamingFlag.objects.filter(user=alice).exists()
     assert Source.objects.filter(user=alice).exists()  # the data stays
-    assert AuditEntry.objects.filter(action="score.delete", subject=alice).count() == 1
+    assert AuditEntry.objects.filter(action="score.deleted", subject=alice).count() == 1
 
 
 def test_withdrawing_scoring_lists_what_it_deletes_then_deletes_it(client, alice: User) -> None:

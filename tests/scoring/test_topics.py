@@ -103,7 +103,7 @@ def test_deleting_a_topic_is_audited(alice: User) -> None:
     topic = Topic.objects.create(user=alice, label="python")
     assert topic_delete(member=alice, topic_id=topic.pk) == "python"
     assert not Topic.objects.filter(pk=topic.pk).exists()
-    entry = AuditEntry.objects.get(action="topic.delete")
+    entry = AuditEntry.objects.get(action="topic.deleted")
     assert entry.detail == {"topic": "python"}
 
 
