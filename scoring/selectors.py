@@ -57,9 +57,14 @@ def current_score(*, member: User) -> Score | None:
 
 
 def score_components(score: Score) -> list[Component]:
+    """The parts of a score in the order of COMPONENT_LABELS (jsonb keeps no key order)."""
+    order = list(COMPONENT_LABELS)
+    keys = sorted(score.components, key=lambda k: (order.index(k) if k in order else 99, k))
     return [
-        Component(key=k, label=COMPONENT_LABELS.get(k, k.title()), points=Decimal(v))
-        for k, v in score.components.items()
+        Component(
+            key=k, label=COMPONENT_LABELS.get(k, k.title()), points=Decimal(score.components[k])
+        )
+        for k in keys
     ]
 
 
