@@ -356,7 +356,7 @@ class PublicProfile:
 
 
 def _approved_topics() -> QuerySet[Topic]:
-    return Topic.objects.filter(status=TopicStatus.APPROVED).order_by("-score", "label")
+    return topics_shown_publicly().order_by("-score", "label")
 
 
 def public_profile_for_viewer(*, slug: str) -> PublicProfile:
@@ -370,7 +370,7 @@ def public_profile_for_viewer(*, slug: str) -> PublicProfile:
         raise Http404("No such page.")
     score, topics = None, []
     if has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
-        score = current_score(member=member)
+        score = score_shown_publicly(member=member)  # none while frozen
         topics = list(_approved_topics().filter(user=member).values_list("label", flat=True))
     return PublicProfile(member=member, score=score, topics=topics)
 

@@ -80,3 +80,15 @@ def test_at_most_three_disputes_are_open_at_once(client, alice: User) -> None:
     assert response.status_code == 400
     assert "the most at once" in response.content.decode()
     assert Dispute.objects.filter(user=alice).count() == 3
+
+
+def test_the_public_page_hides_a_frozen_score_and_a_disputed_topic(client, alice: User) -> None:
+    score = scored(alice)
+    Topic.objects.filter(user=alice, label="privacy").update(status=TopicStatus.APPROVED)
+    url = reverse("public_profile", args=[alice.public_slug])
+    before = client.get(url).content.decode()
+    assert str(score.value) in before and "privacy" in before
+    dispute_open(member=alice, subject="score", reason="Too low.")
+    dispute_open(member=alice, subject="topic", detail="privacy", reason="Not me.")
+    after = client.get(url).content.decode()
+    assert str(score.value) not in after and "privacy" not in after
