@@ -8,6 +8,8 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         from moderation.services.deny_list import denied_among
+        from moderation.services.disputes import dispute_marks
         from scoring import hooks
 
         hooks.denied_labels.connect(denied_among)
+        hooks.score_marks.connect(dispute_marks)

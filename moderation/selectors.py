@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from moderation.models import Dispute
+from moderation.models import Dispute, DisputeStatus
 from profiles.models import User
 
 
@@ -20,3 +20,7 @@ def dispute_for_member(*, member: User, dispute_id: int) -> Dispute:
     if dispute is None:
         raise Http404("No such dispute.")
     return dispute
+
+
+def member_open_disputes(*, member: User) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(user=member, status=DisputeStatus.OPEN)

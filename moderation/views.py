@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from moderation import selectors as moderation_selectors
-from moderation.services.disputes import DisputeRefused, dispute_open
+from moderation.services.disputes import MAX_OPEN_DISPUTES, DisputeRefused, dispute_open
 from profiles.http import request_member
 from scoring import selectors
 
@@ -31,11 +31,12 @@ def disputes(request: HttpRequest) -> HttpResponse:
             return redirect("disputes")
     choices = [("score:", "My score")]
     choices += [
-        (f"flag:{f.kind}", f"Flag: {selectors.FLAG_TEXTS.get(f.kind, (f.kind,))[0]}")
-        for f in selectors.member_flags(member=member)
+        (f"flag:{flag.kind}", f"Flag: {explained.title}")
+        for flag, explained in selectors.flags_explained(member=member)
     ]
     choices += [
-        (f"topic:{t.label}", f"Topic: {t.label}") for t in selectors.member_topics(member=member)
+        (f"topic:{t.label}", f"Topic: {t.label}")
+        for t in selectors.member_topics_shown(member=member)
     ]
     return render(
         request,
@@ -46,6 +47,8 @@ def disputes(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "reason": reason if error else "",
             "error": error,
+            "open_count": moderation_selectors.member_open_disputes(member=member).count(),
+            "most_open": MAX_OPEN_DISPUTES,
         },
         status=400 if error else 200,
     )

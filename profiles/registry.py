@@ -47,6 +47,11 @@ HOLDINGS: list[Holding] = [
     Holding("scoring.GamingFlag", "user_id", "patterns that looked like gaming, with evidence"),
     Holding("moderation.Dispute", "user_id", "your disputes and how moderators resolved them"),
     Holding("scoring.Topic", "user_id", "your topics: suggested, approved, rejected, blocked"),
+    Holding(
+        "scoring.TopicBlock",
+        "user_id",
+        "labels you blocked; kept when you withdraw scoring, deleted with your account",
+    ),
     Holding("scoring.ScoreSnapshot", "user_id", "your score history, one entry per run"),
     Holding("scoring.Score", "user_id", "your current score with its components"),
     Holding("scoring.ScoringState", "user_id", "when you are next due for scoring"),

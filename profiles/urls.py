@@ -11,6 +11,7 @@ urlpatterns = [
     path("consent/receipts/<uuid:receipt_id>/", receipts.consent_receipt, name="consent_receipt"),
     path("consent/<slug:purpose>/", consent.consent_change, name="consent_change"),
     path("account/", account.account_settings, name="account_settings"),
+    path("consent/scoring/withdraw/", consent.scoring_withdraw, name="scoring_withdraw"),
     path("account/export/", account.data_export, name="data_export"),
     path(
         "account/export/<uuid:export_id>/status/",

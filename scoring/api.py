@@ -20,6 +20,7 @@ from profiles.api.auth import is_third_party
 from profiles.api.problems import service_error
 from profiles.http import request_member
 from scoring import selectors
+from scoring.explain import FlagExplanation, flag_explain
 from scoring.models import GamingFlag, Score, ScoreSnapshot, Topic, TopicStatus
 from scoring.services.topics import TopicError, topic_add, topic_decide
 
@@ -100,18 +101,28 @@ class ScoreHistoryView(generics.ListAPIView[ScoreSnapshot]):
 
 
 class FlagSerializer(serializers.ModelSerializer[GamingFlag]):
+    """A flag in the same plain words as the dashboard (`scoring.explain.flag_explain`):
+    counts and dates, never the raw evidence."""
+
     title = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField()
+    effect = serializers.SerializerMethodField()
 
     class Meta:
         model = GamingFlag
-        fields = ["kind", "title", "explanation", "discount", "evidence", "created_at"]
+        fields = ["kind", "title", "explanation", "effect", "discount", "created_at"]
+
+    def _explained(self, flag: GamingFlag) -> FlagExplanation:
+        return flag_explain(kind=flag.kind, evidence=flag.evidence, discount=flag.discount)
 
     def get_title(self, flag: GamingFlag) -> str:
-        return selectors.FLAG_TEXTS.get(flag.kind, (flag.kind, ""))[0]
+        return self._explained(flag).title
 
     def get_explanation(self, flag: GamingFlag) -> str:
-        return selectors.FLAG_TEXTS.get(flag.kind, (flag.kind, ""))[1]
+        return self._explained(flag).sentence
+
+    def get_effect(self, flag: GamingFlag) -> str:
+        return self._explained(flag).effect
 
 
 class FlagListView(generics.ListAPIView[GamingFlag]):

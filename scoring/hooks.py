@@ -21,3 +21,19 @@ def labels_denied(labels: Iterable[str] | None = None) -> set[str]:
     for result in denied_labels.send(labels=asked):
         found |= set(result)
     return found
+
+
+score_marks = Hook(
+    "scoring.score_marks",
+    "What happened to a member's score that scoring does not know of, to mark on its "
+    "history: kwargs member_id; each receiver returns a list of scoring.explain.Mark. "
+    "Moderation answers with disputes opened and resolved.",
+)
+
+
+def marks_for(member_id: int) -> list:  # type: ignore[type-arg]
+    """Every receiver's marks for the member, oldest first."""
+    found: list = []  # type: ignore[type-arg]
+    for result in score_marks.send(member_id=member_id):
+        found.extend(result)
+    return sorted(found, key=lambda m: m.at)

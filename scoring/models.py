@@ -38,6 +38,12 @@ class Score(models.Model):
     window_end = models.DateTimeField(null=True, blank=True)
     run_id = models.UUIDField()
     computed_at = models.DateTimeField(default=timezone.now)
+    frozen_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while a dispute on the score is open (GDPR Art. 18): runs still record "
+        "snapshots but leave this row, the score shown, as it is; hidden publicly meanwhile.",
+    )
 
     class Meta:
         constraints = [
@@ -139,10 +145,36 @@ class Topic(models.Model):
     )
     sensitive_category = models.CharField(max_length=32, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    disputed_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while a dispute on the topic is open: hidden publicly.",
+    )
 
     class Meta:
         ordering = ["-score", "label"]
         constraints = [models.UniqueConstraint(fields=["user", "label"], name="uniq_member_topic")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TopicBlock(models.Model):
+    """A label the member never wants on them: their protective preference, not a topic.
+
+    It outlives rescoring and the withdrawal of scoring (so a re-grant never suggests the
+    label again); only account erasure removes it, with the account.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topic_blocks"
+    )
+    label = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [models.UniqueConstraint(fields=["user", "label"], name="uniq_topic_block")]
 
     def __str__(self) -> str:
         return self.label

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from profiles.models import User
@@ -16,7 +17,28 @@ from profiles.selectors import (
     with_active_consent,
     with_verified_email,
 )
-from scoring.models import GamingFlag, Score, ScoringRun, Topic, TopicStatus
+from scoring.explain import (
+    Bar,
+    FlagExplanation,
+    HistoryPlot,
+    Mark,
+    component_bars,
+    flag_explain,
+    history_plot,
+    model_version_marks,
+)
+from scoring.hooks import marks_for
+from scoring.models import (
+    GamingFlag,
+    Score,
+    ScoreSnapshot,
+    ScoringRun,
+    ScoringState,
+    Topic,
+    TopicBlock,
+    TopicStatus,
+)
+from signals.models import Direction, Engagement, Follow, FollowDirection, Post, Source
 
 COMPONENT_LABELS = {
     "base": "Base",
@@ -40,9 +62,14 @@ def current_score(*, member: User) -> Score | None:
 
 
 def score_components(score: Score) -> list[Component]:
+    """The parts of a score in the order of COMPONENT_LABELS (jsonb keeps no key order)."""
+    order = list(COMPONENT_LABELS)
+    keys = sorted(score.components, key=lambda k: (order.index(k) if k in order else 99, k))
     return [
-        Component(key=k, label=COMPONENT_LABELS.get(k, k.title()), points=Decimal(v))
-        for k, v in score.components.items()
+        Component(
+            key=k, label=COMPONENT_LABELS.get(k, k.title()), points=Decimal(score.components[k])
+        )
+        for k in keys
     ]
 
 
@@ -58,23 +85,269 @@ def score_run(score: Score) -> ScoringRun | None:
     return ScoringRun.objects.filter(pk=score.run_id).first()
 
 
-FLAG_TEXTS = {
-    "follower_burst": (
-        "Follower burst without engagement",
-        "Many new followers arrived in a short time without engaging with your posts. "
-        "Followers like these count for less until they engage.",
-    ),
-    "engagement_ring": (
-        "Engagement ring",
-        "A small group engages densely with each other, including you. Engagement from "
-        "inside the group is discounted.",
-    ),
-    "low_trust_engagement": (
-        "Engagement from low-trust accounts",
-        "A high share of your engagement comes from accounts with no trust path to "
-        "established members. It counts for less.",
-    ),
+# --- The dashboard ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    percentile: int  # share of the other scored members this score is above, 0-100
+    scored: int  # members with a score now
+
+
+def score_standing(*, score: Score) -> Standing:
+    """Where a score stands among every member scored now (one query)."""
+    counts = Score.objects.aggregate(
+        scored=Count("pk"), below=Count("pk", filter=Q(value__lt=score.value))
+    )
+    scored = counts["scored"] or 1
+    others = max(scored - 1, 1)
+    return Standing(percentile=int(100 * counts["below"] / others), scored=scored)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    value: Decimal
+    model_version: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scoring_consent: bool
+    score: Score | None
+    frozen: bool
+    standing: Standing | None
+    bars: list[Bar]
+    run: ScoringRun | None
+    next_due: datetime | None
+    in_progress: bool  # a run holds the member now, or an import is being read
+    history: list[HistoryRow]  # oldest first
+    marks: list[Mark]
+    plot: HistoryPlot | None
+    flags: list[tuple[GamingFlag, FlagExplanation]]
+
+
+def flags_explained(*, member: User) -> list[tuple[GamingFlag, FlagExplanation]]:
+    return [
+        (f, flag_explain(kind=f.kind, evidence=f.evidence, discount=f.discount))
+        for f in member_flags(member=member)
+    ]
+
+
+def score_history(*, member: User) -> list[HistoryRow]:
+    return [
+        HistoryRow(at=at, value=value, model_version=version)
+        for at, value, version in ScoreSnapshot.objects.filter(user=member)
+        .order_by("computed_at", "pk")
+        .values_list("computed_at", "value", "model_version")
+    ]
+
+
+def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
+    """Everything the member's dashboard shows about their score, in a constant number of
+    queries whatever the length of the history. ``importing``: an import is being read."""
+    consent = has_active_consent(user_id=member.pk, purpose=Purpose.SCORING)
+    score = current_score(member=member) if consent else None
+    state = ScoringState.objects.filter(user=member).first() if consent else None
+    history = score_history(member=member) if consent else []
+    marks: list[Mark] = []
+    if history:
+        marks = model_version_marks([(h.at, h.model_version) for h in history])
+        marks = sorted(marks + marks_for(member.pk), key=lambda m: m.at)
+    bars = (
+        component_bars([(c.key, c.label, c.points) for c in score_components(score)])
+        if score
+        else []
+    )
+    return Dashboard(
+        scoring_consent=consent,
+        score=score,
+        frozen=bool(score and score.frozen_since),
+        standing=score_standing(score=score) if score else None,
+        bars=bars,
+        run=score_run(score) if score else None,
+        next_due=state.next_score_due if state else None,
+        in_progress=bool(state and state.claimed_run) or importing,
+        history=history,
+        marks=marks,
+        plot=history_plot([(h.at, h.value) for h in history], marks),
+        flags=flags_explained(member=member) if consent else [],
+    )
+
+
+# --- The activity statement ("how your score was computed") ----------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    source: str  # "mastodon alice@example.social"
+    what: str  # "likes received"
+    count: int
+    accounts: int | None  # distinct counterparts, only ever as a count
+    first: datetime | None
+    last: datetime | None
+
+
+@dataclass(frozen=True)
+class StatementPart:
+    key: str
+    label: str
+    points: Decimal
+    explanation: str
+    lines: list[StatementLine]
+    flags: list[FlagExplanation]
+
+
+@dataclass(frozen=True)
+class ActivityStatement:
+    score: Score
+    parts: list[StatementPart]
+
+
+PART_TEXTS = {
+    "reach": "Your followers, each weighted by how much the network trusts them.",
+    "engagement": "People who liked, replied to or mentioned your posts in the data window; "
+    "each person counts once, with a little extra for coming back.",
+    "amplification": "People who reshared your posts in the data window.",
+    "network": "Your standing: trust passed to you by trusted accounts that follow or "
+    "engage with you (the followers and engagers above).",
+    "penalties": "Discounts from patterns that looked like gaming.",
 }
+ENGAGEMENT_PARTS = {"like": "engagement", "reply": "engagement", "mention": "engagement",
+                    "reshare": "amplification"}  # fmt: skip
+KIND_PLURALS = {"like": "likes", "reply": "replies", "mention": "mentions", "reshare": "reshares"}
+
+
+def activity_statement(*, member: User) -> ActivityStatement | None:
+    """For each component of the member's current score, the sources and kinds of signal
+    that produced its points, with counts and dates. Counterparts appear only as counts
+    of distinct accounts, never as identities. None without a score. Constant queries."""
+    score = current_score(member=member)
+    if score is None:
+        return None
+    sources = {
+        pk: f"{network} {handle}"
+        for pk, network, handle in Source.objects.filter(user=member)
+        .order_by("network", "handle")
+        .values_list("pk", "network", "handle")
+    }
+    ids = list(sources)
+    lines: dict[str, list[StatementLine]] = {k: [] for k in score.components}
+    windowed = Q()
+    if score.window_start:
+        windowed &= Q(last_at__gte=score.window_start)
+    if score.window_end:
+        windowed &= Q(first_at__lte=score.window_end)
+    engagement = (
+        Engagement.objects.filter(source_id__in=ids, direction=Direction.IN)
+        .filter(windowed)
+        .values("source_id", "kind")
+        .annotate(
+            events=Sum("count"),
+            accounts=Count("counterpart", distinct=True),
+            first=Min("first_at"),
+            last=Max("last_at"),
+        )
+        .order_by("source_id", "kind")
+    )
+    for row in engagement:
+        part = ENGAGEMENT_PARTS.get(row["kind"])
+        if part in lines:
+            lines[part].append(
+                StatementLine(
+                    source=sources[row["source_id"]],
+                    what=f"{KIND_PLURALS.get(row['kind'], row['kind'])} received",
+                    count=row["events"] or 0,
+                    accounts=row["accounts"],
+                    first=row["first"],
+                    last=row["last"],
+                )
+            )
+    followers = (
+        Follow.objects.filter(source_id__in=ids, direction=FollowDirection.FOLLOWER)
+        .values("source_id")
+        .annotate(accounts=Count("counterpart", distinct=True), first=Min("at"), last=Max("at"))
+        .order_by("source_id")
+    )
+    for frow in followers:
+        for part in ("reach", "network"):
+            if part in lines:
+                lines[part].append(
+                    StatementLine(
+                        source=sources[frow["source_id"]],
+                        what="followers",
+                        count=frow["accounts"],
+                        accounts=frow["accounts"],
+                        first=frow["first"],
+                        last=frow["last"],
+                    )
+                )
+    posts = Post.objects.filter(source_id__in=ids)
+    if score.window_start:
+        posts = posts.filter(at__gte=score.window_start)
+    for prow in (
+        posts.values("source_id")
+        .annotate(n=Count("pk"), first=Min("at"), last=Max("at"))
+        .order_by("source_id")
+    ):
+        for part in ("engagement", "amplification"):
+            if part in lines:
+                lines[part].append(
+                    StatementLine(
+                        source=sources[prow["source_id"]],
+                        what="your posts (the points are divided by their number)",
+                        count=prow["n"],
+                        accounts=None,
+                        first=prow["first"],
+                        last=prow["last"],
+                    )
+                )
+    explained = [e for _, e in flags_explained(member=member)]
+    parts = [
+        StatementPart(
+            key=c.key,
+            label=c.label,
+            points=c.points,
+            explanation=PART_TEXTS.get(c.key, ""),
+            lines=lines.get(c.key, []),
+            flags=explained if c.key == "penalties" else [],
+        )
+        for c in score_components(score)
+    ]
+    return ActivityStatement(score=score, parts=parts)
+
+
+# --- Topics -----------------------------------------------------------------------------
+
+
+def member_topics_shown(*, member: User) -> QuerySet[Topic]:
+    """The member's topics, blocked ones aside (they are listed as blocks)."""
+    return member_topics(member=member).exclude(status=TopicStatus.BLOCKED)
+
+
+def member_topic_blocks(*, member: User) -> QuerySet[TopicBlock]:
+    return TopicBlock.objects.filter(user=member).order_by("label")
+
+
+def topic_for_member(*, member: User, topic_id: int) -> Topic:
+    """One topic, only for its own member; anything else is a 404."""
+    topic = Topic.objects.filter(pk=topic_id).filter(user=member).first()
+    if topic is None:
+        raise Http404("No such topic.")
+    return topic
+
+
+# --- What the public may see while a dispute is open (GDPR Art. 18) ----------------------
+
+
+def score_shown_publicly(*, member: User) -> Score | None:
+    """The member's score for public pages, badges and the directory: none while frozen."""
+    return Score.objects.filter(user=member, frozen_since__isnull=True).first()
+
+
+def topics_shown_publicly() -> QuerySet[Topic]:
+    """Topics anyone may see: approved by their member and not under an open dispute."""
+    return Topic.objects.filter(status=TopicStatus.APPROVED, disputed_since__isnull=True)
 
 
 # --- Public profile and directory (invariant 5) -----------------------------------------
@@ -88,7 +361,7 @@ class PublicProfile:
 
 
 def _approved_topics() -> QuerySet[Topic]:
-    return Topic.objects.filter(status=TopicStatus.APPROVED).order_by("-score", "label")
+    return topics_shown_publicly().order_by("-score", "label")
 
 
 def public_profile_for_viewer(*, slug: str) -> PublicProfile:
@@ -102,7 +375,7 @@ def public_profile_for_viewer(*, slug: str) -> PublicProfile:
         raise Http404("No such page.")
     score, topics = None, []
     if has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
-        score = current_score(member=member)
+        score = score_shown_publicly(member=member)  # none while frozen
         topics = list(_approved_topics().filter(user=member).values_list("label", flat=True))
     return PublicProfile(member=member, score=score, topics=topics)
 

@@ -4,7 +4,11 @@ from scoring import views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/statement/", views.score_statement, name="score_statement"),
+    path("dashboard/delete/", views.score_delete, name="score_delete"),
     path("topics/", views.topics, name="topics"),
+    path("topics/<int:topic_id>/", views.topic_change, name="topic_change"),
+    path("topics/blocked/<int:block_id>/unblock/", views.topic_unblock_view, name="topic_unblock"),
     path("how-scores-work/", views.how_scores_work, name="how_scores_work"),
     path("people/", views.directory, name="directory"),
     path("people/<slug:slug>/", views.public_profile, name="public_profile"),

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from profiles.forms import ReconsentForm
 from profiles.http import request_member
-from profiles.purposes import PURPOSES
+from profiles.purposes import PURPOSES, Purpose
+from profiles.registry import HOLDINGS
 from profiles.selectors import (
     consent_history,
     consent_states,
@@ -69,6 +70,55 @@ def consent_change(request: HttpRequest, purpose: str) -> HttpResponse:
     except ConsentError as exc:
         messages.error(request, str(exc))
     return redirect("consent_centre")
+
+
+# What withdrawing `scoring` deletes (scoring's and signals' receivers of
+# profiles.hooks.scoring_withdrawn), and what it keeps, by personal-data registry entry.
+WITHDRAWAL_DELETES = (
+    "scoring.Score",
+    "scoring.ScoreSnapshot",
+    "scoring.GamingFlag",
+    "scoring.Topic",
+    "signals.Source",
+    "signals.Post",
+    "signals.Follow",
+    "signals.Engagement",
+    "signals.ImportedContent",
+)
+WITHDRAWAL_KEEPS = ("scoring.TopicBlock", "moderation.Dispute")
+
+
+@login_required
+def scoring_withdraw(request: HttpRequest) -> HttpResponse:
+    """Withdrawing scoring, confirmed: GET lists exactly what will be deleted (with counts)
+    and what stays; POST withdraws, deleting it all in one transaction."""
+    member = request_member(request)
+    states = consent_states(user=member)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Nothing was changed: confirm to withdraw.")
+            return redirect("scoring_withdraw")
+        try:
+            consent_withdraw(user=member, purpose=Purpose.SCORING)
+        except ConsentError as exc:
+            messages.error(request, str(exc))
+        else:
+            title = PURPOSES[Purpose.SCORING].title
+            messages.success(request, f"Withdrawn: {title}.{WITHDRAWAL_NOTES['scoring']}")
+        return redirect("consent_centre")
+    by_model = {h.model: h for h in HOLDINGS}
+    deletes = [(by_model[m].what, by_model[m].rows(member.pk).count()) for m in WITHDRAWAL_DELETES]
+    keeps = [(by_model[m].what, by_model[m].rows(member.pk).count()) for m in WITHDRAWAL_KEEPS]
+    return render(
+        request,
+        "profiles/scoring_withdraw.html",
+        {
+            "granted": states[Purpose.SCORING].granted,
+            "deletes": deletes,
+            "keeps": keeps,
+            "title": PURPOSES[Purpose.SCORING].title,
+        },
+    )
 
 
 @login_required

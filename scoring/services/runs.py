@@ -39,6 +39,7 @@ from scoring.models import (
     ScoringRun,
     ScoringState,
     Topic,
+    TopicBlock,
     TopicOrigin,
     TopicStatus,
 )
@@ -290,15 +291,24 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
     def when(ts: int) -> datetime:
         return datetime.fromtimestamp(ts, tz=UTC)
 
+    # A score under an open dispute stays as shown, with its flags (GDPR Art. 18); the
+    # run's snapshot is still recorded.
+    frozen = set(
+        Score.objects.filter(of_members(ids), frozen_since__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
     score_rows, snapshot_rows = [], []
     for uid in ids:
         r = results[uid]
         parts = {k: str(v) for k, v in r.components.as_dict().items()}
+        snapshot_rows.append((uid, run_id, r.score, parts, r.model_version, now))
+        if uid in frozen:
+            continue
         score_rows.append(
             (uid, r.score, parts, float(r.confidence), r.model_version,
              when(r.window_start), when(r.window_end), run_id, now)
         )  # fmt: skip
-        snapshot_rows.append((uid, run_id, r.score, parts, r.model_version, now))
     score_fields = ["user_id", "value", "components", "confidence", "model_version",
                     "window_start", "window_end", "run_id", "computed_at"]  # fmt: skip
     bulk_upsert(Score, score_fields, score_rows, conflict=["user"], update=score_fields[1:])
@@ -309,12 +319,13 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
         conflict=["user", "run_id"],
     )
     members = of_members(ids)
-    GamingFlag.objects.filter(members).delete()
+    shown = [uid for uid in ids if uid not in frozen]
+    GamingFlag.objects.filter(of_members(shown)).delete()
     bulk_insert(
         GamingFlag,
         ["user_id", "kind", "evidence", "discount", "run_id", "created_at"],
         [(uid, f.kind, f.evidence, f.discount, run_id, now)
-         for uid in ids for f in results[uid].flags],
+         for uid in shown for f in results[uid].flags],
     )  # fmt: skip
     _topics_write(ids=ids, results=results, now=now)
     ScoringState.objects.filter(members).update(
@@ -332,12 +343,14 @@ def _topics_write(*, ids: list[int], results: dict[int, MemberScore], now: datet
         (uid, label)
         for uid, label in Topic.objects.filter(of_members(ids)).values_list("user_id", "label")
     }
+    # A label the member blocked is never suggested again, even after a re-grant.
+    blocked = set(TopicBlock.objects.filter(of_members(ids)).values_list("user_id", "label"))
     rows = [
         (uid, t.label, t.score, t.posts, t.sensitive_category or "", now,
          TopicStatus.SUGGESTED, TopicOrigin.DERIVED)
         for uid in ids
         for t in results[uid].topics
-        if t.suggest or (uid, t.label) in held
+        if (t.suggest and (uid, t.label) not in blocked) or (uid, t.label) in held
     ]  # fmt: skip
     bulk_upsert(
         Topic,
@@ -361,7 +374,10 @@ def _topics_write(*, ids: list[int], results: dict[int, MemberScore], now: datet
 
 def scoring_data_delete(*, user_id: int) -> None:
     """Delete everything scoring holds about a member, inside the withdrawal of `scoring`
-    (connected to ``profiles.hooks.scoring_withdrawn``; signals deletes its own rows)."""
+    (connected to ``profiles.hooks.scoring_withdrawn``; signals deletes its own rows).
+
+    Blocked labels (``TopicBlock``) stay: a block protects the member, so a re-grant never
+    suggests the label again; only account erasure removes it."""
     Score.objects.filter(user_id=user_id).delete()
     ScoreSnapshot.objects.filter(user_id=user_id).delete()
     Topic.objects.filter(user_id=user_id).delete()

@@ -70,7 +70,8 @@ def test_a_person_signs_up_imports_sees_a_score_and_withdraws(
     page.get_by_role("link", name="Back to your dashboard").click()
 
     page.get_by_role("link", name="Consent").click()
-    page.locator("#purpose-scoring").get_by_role("button", name="Withdraw").click()
+    page.locator("#purpose-scoring").get_by_role("link", name="Withdraw").click()
+    page.get_by_role("button", name="Withdraw and delete").click()
     expect(page.get_by_role("status")).to_contain_text("scores, topics and signals were deleted")
     assert not Score.objects.filter(user=user).exists()
     assert not Engagement.objects.filter(user=user).exists()

@@ -101,6 +101,7 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
         enqueue=False,
     )
     apps.get_model("scoring.Topic").objects.create(user=alice, label="privacy")
+    apps.get_model("scoring.TopicBlock").objects.create(user=alice, label="crypto")
     apps.get_model("scoring.GamingFlag").objects.create(
         user=alice, kind="burst", evidence={"posts": 3}, discount=0.1, run_id=uuid.uuid4()
     )

@@ -100,22 +100,24 @@ def test_the_dashboard_explains_a_score_with_its_parts_and_seed_basis(client, al
     for label in ("Reach", "Engagement", "Amplification", "Trusted network", "Penalties"):
         assert label in html
     assert "Trust was seeded from all members (cold start" in html
-    assert "privacy?" in html  # suggested, not yet approved
+    assert "privacy (suggested)" in html  # not yet approved
     assert client.get(reverse("how_scores_work")).status_code == 200
 
 
-def test_a_member_approves_blocks_and_adds_topics(client, alice: User) -> None:
+def test_a_member_approves_and_adds_topics_a_sensitive_one_after_a_second_yes(
+    client, alice: User
+) -> None:
     from scoring.models import Topic, TopicStatus
 
     topic = Topic.objects.create(user=alice, label="privacy")
     client.force_login(alice)
-    client.post(reverse("topics"), {"topic": topic.pk, "status": "approved"})
+    client.post(reverse("topic_change", args=[topic.pk]), {"action": "approve"})
     topic.refresh_from_db()
     assert topic.status == TopicStatus.APPROVED
-    client.post(reverse("topics"), {"topic": topic.pk, "status": "blocked"})
-    topic.refresh_from_db()
-    assert topic.status == TopicStatus.BLOCKED
-    client.post(reverse("topics"), {"label": "Religion"})
+    first = client.post(reverse("topics"), {"label": "Religion"})
+    assert "special category" in first.content.decode()
+    assert not Topic.objects.filter(user=alice, label="religion").exists()
+    client.post(reverse("topics"), {"label": "Religion", "confirm": "yes"})
     added = Topic.objects.get(user=alice, label="religion")
     assert added.status == TopicStatus.APPROVED and added.sensitive_category == "religion"
 
@@ -125,8 +127,9 @@ def test_nobody_can_change_another_members_topic(client, alice: User, mallory: U
 
     topic = Topic.objects.create(user=alice, label="privacy")
     client.force_login(mallory)
-    response = client.post(reverse("topics"), {"topic": topic.pk, "status": "approved"})
-    assert "No such topic" in response.content.decode()
+    for action in ("approve", "reject", "block", "delete"):
+        response = client.post(reverse("topic_change", args=[topic.pk]), {"action": action})
+        assert response.status_code == 404
     topic.refresh_from_db()
     assert topic.status == TopicStatus.SUGGESTED
 
