@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from profiles.models import PersonalAccessToken, User
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
-from signals.models import ImportJob
+from signals.models import ImportJob, ImportStatus
 from tests.api_helpers import bearer, oauth_token_for, personal_token
 from tests.samples import archive_text
 
@@ -62,6 +62,14 @@ def test_a_gzipped_body_and_a_multipart_upload_are_both_accepted(alice: User) ->
     zipped = upload(api, gzip.compress(text), "gz", content_type="application/gzip")
     assert zipped.status_code == 201
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    # One pending import per member: a second upload waits until the first has finished.
+    again = api.post(
+        "/api/v1/me/imports", {"archive": SimpleUploadedFile("x.jsonl", text)}, format="multipart"
+    )
+    assert again.status_code == 422 and "already" in again.json()["detail"].lower()
+    assert ImportJob.objects.filter(user=alice).count() == 1
+    ImportJob.objects.filter(pk=zipped.json()["id"]).update(status=ImportStatus.DONE)
 
     multipart = api.post(
         "/api/v1/me/imports", {"archive": SimpleUploadedFile("x.jsonl", text)}, format="multipart"
