@@ -148,6 +148,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "profiles.context_processors.notifications",
             ],
         },
     },
@@ -426,3 +427,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Public profile, badge, notifications (issue 10) ----------------------------------
+# Days a handle a member gave up stays theirs (and /@old redirects) before others may take it.
+HANDLE_RELEASE_DAYS = _read("HANDLE_RELEASE_DAYS", int, 30)
+# Seconds the public page and badge are kept in the cache (they are also cleared on change),
+# and the badge's Cache-Control max-age.
+PUBLIC_CACHE_SECONDS = _read("PUBLIC_CACHE_SECONDS", int, 600)
+PUBLIC_BADGE_MAX_AGE = _read("PUBLIC_BADGE_MAX_AGE", int, 300)
+# A rescore that moves the score by more than this many points notifies the member.
+NOTIFY_SCORE_CHANGE_POINTS = _read("NOTIFY_SCORE_CHANGE_POINTS", float, 5.0)

@@ -13,7 +13,8 @@ from profiles.models import AuditEntry, ConsentRecord, User
 class UserAdmin(admin.ModelAdmin):
     list_display = ["email", "display_name", "is_active", "is_staff", "date_joined"]
     search_fields = ["email"]
-    readonly_fields = ["email", "date_joined", "last_login"]
+    # The handle is the member's own choice (invariant 1): nobody sets one for them.
+    readonly_fields = ["email", "handle", "date_joined", "last_login"]
     exclude = ["password", "user_permissions"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

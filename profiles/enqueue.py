@@ -13,7 +13,9 @@ from django.db import transaction
 DATA_EXPORT_BUILD = "profiles.tasks.data_export_build"
 DATA_EXPORTS_PRUNE = "profiles.tasks.data_exports_prune"
 
-TASK_NAMES = (DATA_EXPORT_BUILD, DATA_EXPORTS_PRUNE)
+NOTIFICATION_EMAILS_SEND = "profiles.tasks.notification_emails_send"
+
+TASK_NAMES = (DATA_EXPORT_BUILD, DATA_EXPORTS_PRUNE, NOTIFICATION_EMAILS_SEND)
 
 
 def send_on_commit(name: str, *args: object) -> None:
@@ -30,3 +32,7 @@ def send_on_commit(name: str, *args: object) -> None:
 
 def data_export_build(*, export_id: object) -> None:
     send_on_commit(DATA_EXPORT_BUILD, str(export_id))
+
+
+def notification_emails_send(*, notification_ids: list[int]) -> None:
+    send_on_commit(NOTIFICATION_EMAILS_SEND, [int(i) for i in notification_ids])

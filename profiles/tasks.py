@@ -9,7 +9,7 @@ from typing import Any
 from celery import shared_task
 
 from profiles import enqueue
-from profiles.services import exports
+from profiles.services import exports, notifications
 
 BUILD_OPTIONS: dict[str, Any] = dict(
     acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860
@@ -26,6 +26,19 @@ def data_export_build(export_id: str) -> str | None:
 @shared_task(name=enqueue.DATA_EXPORTS_PRUNE, **PRUNE_OPTIONS)
 def data_exports_prune() -> int:
     return exports.data_exports_prune()
+
+
+@shared_task(
+    name=enqueue.NOTIFICATION_EMAILS_SEND,
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notification_emails_send(notification_ids: list[int]) -> int:
+    return notifications.notification_emails_send(notification_ids=notification_ids)
 
 
 # The names before the layout step (0.1), registered for one release so that messages

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from profiles import api
-from profiles.views import account, consent, public, receipts
+from profiles.views import account, consent, notifications, public, receipts
 
 urlpatterns = [
     path("", consent.home, name="home"),
@@ -27,4 +27,7 @@ urlpatterns = [
     path(".well-known/jwks.json", receipts.jwks, name="jwks"),
     path("api/v1/consents/", api.ConsentList.as_view(), name="api_consents"),
     path("api/v1/consents/<slug:purpose>/", api.ConsentChange.as_view(), name="api_consent_change"),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("notifications/email/", notifications.notifications_email, name="notifications_email"),
 ]

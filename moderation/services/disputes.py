@@ -4,11 +4,13 @@ resolves it. Resolution is audited and rescores the member (issue: rescoring tri
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from moderation.models import Dispute, DisputeStatus, DisputeSubject
-from profiles.models import User
+from profiles.models import NotificationKind, User
 from profiles.services.audit import audit_record
+from profiles.services.notifications import notification_send
 from scoring.models import GamingFlag, Topic
 
 MAX_REASON = 2000
@@ -74,4 +76,11 @@ def dispute_resolve(*, moderator: User, dispute_id: int, upheld: bool, resolutio
     from scoring.services.runs import score_request
 
     score_request(user_id=dispute.user_id)
+    notification_send(
+        user_id=dispute.user_id,
+        kind=NotificationKind.DISPUTE_ANSWERED,
+        title=f"A moderator {'upheld' if upheld else 'rejected'} your dispute",
+        body=resolution,
+        url=reverse("disputes"),
+    )
     return dispute

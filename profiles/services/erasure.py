@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from profiles.models import AuditAction, AuditEntry, User, append_only_erasure
 from profiles.pseudonyms import member_pseudonym
+from profiles.public_cache import public_cache_clear_handles
 from profiles.registry import HOLDINGS, Erase
 from profiles.token_revocation import ProviderToken, provider_tokens, token_revoke
 
@@ -35,6 +36,10 @@ def account_erase(*, user: User) -> AuditEntry:
     """Delete the member and everything held about them; returns the pseudonymous entry."""
     member = User.objects.select_for_update().get(pk=user.pk)
     user_id, email, pseudonym = member.pk, member.email, member_pseudonym(member.pk)
+    # The public page and badge go from the cache too (its handles, current and held).
+    public_cache_clear_handles(
+        [member.handle, *member.retired_handles.values_list("handle", flat=True)]
+    )
     files: list[str] = []
     tokens = provider_tokens(user_id=user_id)  # in memory only, revoked after the commit
     with append_only_erasure():

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from profiles.models import User
+from profiles.public_cache import public_page_cache_clear
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
 from scoring.hooks import labels_denied
@@ -29,6 +30,7 @@ def topic_decide(*, member: User, topic_id: int, status: str) -> Topic:
     topic.status = status
     topic.updated_at = timezone.now()
     topic.save(update_fields=["status", "updated_at"])
+    public_page_cache_clear(user_ids=[member.pk])
     return topic
 
 
@@ -55,4 +57,5 @@ def topic_add(*, member: User, label: str) -> Topic:
     if not created:
         topic.status = TopicStatus.APPROVED
         topic.save(update_fields=["status"])
+    public_page_cache_clear(user_ids=[member.pk])
     return topic
