@@ -116,7 +116,9 @@ def test_the_badge_is_served_from_the_cache_until_the_score_changes(
     Score.objects.filter(user=public_alice).update(value=Decimal("77.00"))
     assert ">42.5<" in client.get(url).content.decode()
     # The batch write's notice (scoring/services/runs.py) clears it.
-    scores_written(before={public_alice.pk: Decimal("42.50")}, after={public_alice.pk: Decimal("77.00")})
+    scores_written(
+        before={public_alice.pk: Decimal("42.50")}, after={public_alice.pk: Decimal("77.00")}
+    )
     assert ">77<" in client.get(url).content.decode()
 
 
