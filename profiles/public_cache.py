@@ -1,8 +1,10 @@
 """The server-side cache of public pages and badges: its keys, and clearing them.
 
-Public pages and badges are rendered once and kept under keys named after the handle and the
-current policy versions of the purposes they depend on (a new policy pauses pages until
-members answer, so it must miss the cache). Whatever changes what a page shows (score,
+Public pages and badges are rendered once and kept under keys named after the handle and
+the current policy versions of the purposes they depend on (a new policy pauses pages until
+members answer, so it must miss the cache): ``page`` holds the body, for any viewer;
+``anonymous`` the whole HTML page as every signed-out visitor gets it; ``badge`` the SVG.
+Whatever changes what a page shows (score,
 topics, profile, handle, consent, erasure) calls ``public_page_cache_clear``: at once, and
 again after the transaction commits, so a request that read the old rows meanwhile cannot
 leave them cached. The entries also expire after ``PUBLIC_CACHE_SECONDS``.
@@ -18,7 +20,7 @@ from django.db import transaction
 
 from profiles.purposes import PURPOSES, Purpose
 
-KINDS = ("page", "badge")
+KINDS = ("page", "anonymous", "badge")
 
 
 def public_cache_key(kind: str, handle: str) -> str:

@@ -48,10 +48,22 @@ def _moved_or_404(handle: str, name: str) -> HttpResponse:
     return redirect(name, handle=moved)
 
 
+def _anonymous(request: HttpRequest) -> bool:
+    """A visitor whose page is the same as every other signed-out visitor's: not signed in
+    and no message waiting to be shown."""
+    return not request.user.is_authenticated and not len(messages.get_messages(request))
+
+
 def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
     canonical = handle.lower()
     if canonical != handle:
         return redirect("public_profile", handle=canonical, permanent=True)
+    anonymous = _anonymous(request)
+    if anonymous:
+        # Most visitors: the whole page from the cache, no query and no template.
+        html: Any = public_cache_get("anonymous", canonical)
+        if html is not None:
+            return HttpResponse(html)
     parts: Any = public_cache_get("page", canonical)
     if parts is None:
         try:
@@ -60,11 +72,14 @@ def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
             return _moved_or_404(canonical, "public_profile")
         parts = _page_parts(profile)
         public_cache_set("page", canonical, parts)
-    return render(
+    response = render(
         request,
         "scoring/public_profile.html",
         {"title": parts["title"], "body": mark_safe(parts["body"])},  # rendered by us above
     )
+    if anonymous:
+        public_cache_set("anonymous", canonical, response.content.decode())
+    return response
 
 
 def public_badge(request: HttpRequest, handle: str) -> HttpResponse:
