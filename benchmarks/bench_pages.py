@@ -11,7 +11,9 @@ dashboard, then starts gunicorn as the Procfile does (sync workers, default 2) w
 ``benchmarks.pages_settings`` (the project's settings plus the bare view). An asyncio
 client in this process opens one connection per request (sync workers close each one)
 and counts only answers with the expected status; each endpoint gets a short warm-up
-(which fills the public page's cache) and then ``--seconds`` of load, in rounds.
+(which fills the public page's cache) and then ``--seconds`` of load, in rounds. Each
+round's rates are compared with that round's bare view, and the median ratio is reported:
+short rounds, many of them, resist the load of a shared machine best.
 """
 
 from __future__ import annotations
@@ -75,6 +77,19 @@ def setup_member() -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's worker processes (Linux)."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,7 +132,8 @@ async def load(port: int, path: str, headers: str, seconds: float, concurrency: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="load per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--slice", type=float, default=0.5, help="seconds per turn")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     args = parser.parse_args()
@@ -155,6 +171,7 @@ def main() -> None:
         ("dashboard", "/dashboard/", cookie, 200),
     ]
     rates: dict[str, list[float]] = {name: [] for name, *_ in endpoints}
+    cpu_ms: dict[str, list[float]] = {name: [] for name, *_ in endpoints}
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -166,26 +183,47 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 sys.exit("gunicorn did not start")
             time.sleep(0.2)
+        for _name, path, headers, expect in endpoints:  # warm-up, fills the page cache
+            asyncio.run(load(port, path, headers, 1.0, args.concurrency, expect))
+        slices = max(1, round(args.seconds / args.slice))
         for _ in range(args.rounds):
-            for name, path, headers, expect in endpoints:
-                asyncio.run(load(port, path, headers, 1.0, args.concurrency, expect))  # warm-up
-                good, bad = asyncio.run(
-                    load(port, path, headers, args.seconds, args.concurrency, expect)
-                )
-                if bad:
-                    sys.exit(f"{name}: {bad} answers were not {expect}")
-                rates[name].append(good / args.seconds)
+            done = dict.fromkeys(rates, 0)
+            cpu = dict.fromkeys(rates, 0.0)
+            # Endpoints take turns a slice at a time, so a change in the machine's load
+            # falls on all of them alike.
+            for _ in range(slices):
+                for name, path, headers, expect in endpoints:
+                    before = workers_cpu(server.pid)
+                    good, bad = asyncio.run(
+                        load(port, path, headers, args.slice, args.concurrency, expect)
+                    )
+                    cpu[name] += workers_cpu(server.pid) - before
+                    if bad:
+                        sys.exit(f"{name}: {bad} answers were not {expect}")
+                    done[name] += good
+            for name in rates:
+                rates[name].append(done[name] / (slices * args.slice))
+                cpu_ms[name].append(1000 * cpu[name] / max(done[name], 1))
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    bare = statistics.median(rates["bare view"])
+    bares = rates["bare view"]
     print(f"gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
-          f"{args.seconds:g} s per endpoint x {args.rounds} round(s), PostgreSQL")  # fmt: skip
-    print(f"{'endpoint':<28} {'req/s':>8} {'of bare':>8}")
+          f"{args.seconds:g} s per endpoint x {args.rounds} round(s) in turns of "
+          f"{args.slice:g} s, PostgreSQL")  # fmt: skip
+    print(
+        f"{'endpoint':<28} {'req/s':>8} {'of bare':>8} {'CPU ms':>7}   "
+        "rounds (req/s, % of that round's bare)"
+    )
+    # The machine is shared: compare each endpoint with the bare view of its own round, and
+    # report the median of those ratios (and of the rates).
     for name, values in rates.items():
-        rate = statistics.median(values)
-        print(f"{name:<28} {rate:>8.0f} {rate / bare:>8.0%}")
+        ratio = statistics.median(v / b for v, b in zip(values, bares, strict=True))
+        each = ", ".join(f"{v:.0f} ({v / b:.0%})" for v, b in zip(values, bares, strict=True))
+        ms = statistics.median(cpu_ms[name])
+        print(f"{name:<28} {statistics.median(values):>8.0f} {ratio:>8.0%} {ms:>7.2f}   {each}")
+    print("CPU ms: gunicorn workers' CPU time per request (PostgreSQL and Redis not included)")
 
 
 if __name__ == "__main__":

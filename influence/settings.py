@@ -435,5 +435,8 @@ HANDLE_RELEASE_DAYS = _read("HANDLE_RELEASE_DAYS", int, 30)
 # and the badge's Cache-Control max-age.
 PUBLIC_CACHE_SECONDS = _read("PUBLIC_CACHE_SECONDS", int, 600)
 PUBLIC_BADGE_MAX_AGE = _read("PUBLIC_BADGE_MAX_AGE", int, 300)
+# Seconds each process keeps a public page it read from the shared cache (0: off); a change
+# reaches other processes within this time.
+PUBLIC_LOCAL_CACHE_SECONDS = _read("PUBLIC_LOCAL_CACHE_SECONDS", float, 1.0)
 # A rescore that moves the score by more than this many points notifies the member.
 NOTIFY_SCORE_CHANGE_POINTS = _read("NOTIFY_SCORE_CHANGE_POINTS", float, 5.0)

@@ -196,3 +196,18 @@ def test_the_settings_page_says_the_page_is_offline_without_consent(client, bob:
     page = client.get(reverse("profile_settings")).content.decode()
     assert 'data-testid="profile-offline"' in page
     assert 'data-testid="badge-embed"' not in page
+
+
+def test_another_process_clearing_the_cache_is_followed_within_the_local_second(
+    client, public_alice: User, settings
+) -> None:
+    import time
+
+    settings.PUBLIC_LOCAL_CACHE_SECONDS = 0.3
+    url = reverse("public_badge", args=["alice_q"])
+    assert ">42.5<" in client.get(url).content.decode()
+    Score.objects.filter(user=public_alice).update(value=Decimal("77.00"))
+    cache.clear()  # what another process's public_page_cache_clear does to the shared cache
+    assert ">42.5<" in client.get(url).content.decode()  # this process's copy, for now
+    time.sleep(0.35)
+    assert ">77<" in client.get(url).content.decode()
