@@ -145,7 +145,7 @@ class PublicProfile:
 PROVIDER_NAMES = {"github": "GitHub", "mastodon": "Mastodon"}
 
 
-def _public_link(account: object) -> PublicLink | None:
+def public_link(account: object) -> PublicLink | None:
     """A link to a verified account from what its provider told us at sign-in; None when
     the provider gave no https address. No network and no query."""
     provider = str(getattr(account, "provider", ""))
@@ -192,7 +192,7 @@ def _public_profile(member: User, *, live: bool) -> PublicProfile:
     if consent_active_on(member, Purpose.SCORING):
         score = public_scores().filter(user=member).first()
         topics = list(public_topics().filter(user=member).values_list("label", flat=True))
-    links = [_public_link(link.social_account) for link in getattr(member, "shown_links", [])]
+    links = [public_link(link.social_account) for link in getattr(member, "shown_links", [])]
     return PublicProfile(
         member=member,
         handle=member.handle or "",

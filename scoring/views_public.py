@@ -135,9 +135,9 @@ def profile_settings(request: HttpRequest) -> HttpResponse:
         except HandleError as exc:
             error, status = str(exc), 400
     preview = selectors.public_profile_preview(member=member)
-    accounts = SocialAccount.objects.filter(user=member).select_related("profile_link")
-    shown = {link.social_account_id for link in member.profile_links.all()}
-    rows = [(a, selectors._public_link(a), a.pk in shown) for a in accounts]
+    shown = {link.social_account.pk for link in getattr(preview.member, "shown_links", [])}
+    accounts = SocialAccount.objects.filter(user=member).order_by("provider", "pk")
+    rows = [(a, selectors.public_link(a), a.pk in shown) for a in accounts]
     embed = ""
     if preview.live:
         page = f"{settings.SITE_URL}{reverse('public_profile', args=[preview.handle])}"
