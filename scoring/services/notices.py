@@ -17,17 +17,18 @@ from profiles.models import NotificationKind
 from profiles.public_cache import public_page_cache_clear
 from profiles.services.notifications import NotificationItem, notifications_send
 from scoring.models import Score
+from scoring.services.graph import of_members
 from signals.models import ImportJob, ImportStatus
 
 
 def scores_before(*, user_ids: Sequence[int]) -> dict[int, Decimal]:
     """The current scores of these members, read before a batch replaces them."""
-    return dict(Score.objects.filter(user_id__in=user_ids).values_list("user_id", "value"))
+    return dict(Score.objects.filter(of_members(user_ids)).values_list("user_id", "value"))
 
 
 def imports_scoring(*, user_ids: Sequence[int]) -> list[tuple[str, int]]:
     """The imports waiting for this score (the batch write marks them done)."""
-    jobs = ImportJob.objects.filter(user_id__in=user_ids, status=ImportStatus.SCORING)
+    jobs = ImportJob.objects.filter(of_members(user_ids), status=ImportStatus.SCORING)
     return [(str(pk), uid) for pk, uid in jobs.values_list("pk", "user_id")]
 
 
