@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "profiles.tasks.data_exports_prune",
         "schedule": crontab(minute=43),
     },
+    "prune-retired-handles": {
+        "task": "profiles.tasks.retired_handles_prune",
+        "schedule": crontab(minute=29, hour=4),
+    },
     "dispatch-due-source-syncs": {
         "task": "signals.tasks.sources_dispatch_due",
         "schedule": float(SOURCE_SYNC_DISPATCH_SECONDS),

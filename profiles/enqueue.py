@@ -14,8 +14,14 @@ DATA_EXPORT_BUILD = "profiles.tasks.data_export_build"
 DATA_EXPORTS_PRUNE = "profiles.tasks.data_exports_prune"
 
 NOTIFICATION_EMAILS_SEND = "profiles.tasks.notification_emails_send"
+RETIRED_HANDLES_PRUNE = "profiles.tasks.retired_handles_prune"
 
-TASK_NAMES = (DATA_EXPORT_BUILD, DATA_EXPORTS_PRUNE, NOTIFICATION_EMAILS_SEND)
+TASK_NAMES = (
+    DATA_EXPORT_BUILD,
+    DATA_EXPORTS_PRUNE,
+    NOTIFICATION_EMAILS_SEND,
+    RETIRED_HANDLES_PRUNE,
+)
 
 
 def send_on_commit(name: str, *args: object) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from celery import shared_task
 
 from profiles import enqueue
-from profiles.services import exports, notifications
+from profiles.services import exports, handles, notifications
 
 BUILD_OPTIONS: dict[str, Any] = dict(
     acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860
@@ -39,6 +39,11 @@ def data_exports_prune() -> int:
 )
 def notification_emails_send(notification_ids: list[int]) -> int:
     return notifications.notification_emails_send(notification_ids=notification_ids)
+
+
+@shared_task(name=enqueue.RETIRED_HANDLES_PRUNE, **PRUNE_OPTIONS)
+def retired_handles_prune() -> int:
+    return handles.retired_handles_prune()
 
 
 # The names before the layout step (0.1), registered for one release so that messages

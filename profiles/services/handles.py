@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
@@ -55,7 +55,7 @@ def handle_normalise(raw: str) -> str:
     return handle
 
 
-def _taken(handle: str, *, member: User, now: object) -> bool:
+def _taken(handle: str, *, member: User, now: datetime) -> bool:
     if User.objects.filter(handle=handle).exclude(pk=member.pk).exists():
         return True
     return (
@@ -130,6 +130,7 @@ def profile_update(
     return locked
 
 
-def retired_handles_prune(*, now: object = None) -> int:
-    """Forget holds that ran out (the handle is free again either way); returns the count."""
+def retired_handles_prune(*, now: datetime | None = None) -> int:
+    """Forget holds that ran out (beat, daily): the handle is free again either way, and the
+    member's old handle is no longer kept. Returns how many went."""
     return RetiredHandle.objects.filter(available_at__lte=now or timezone.now()).delete()[0]

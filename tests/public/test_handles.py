@@ -121,3 +121,13 @@ def test_a_too_long_bio_is_refused_whole(alice: User) -> None:
         profile_update(member=alice, display_name="New name", bio="x" * 161, shown_account_ids=[])
     alice.refresh_from_db()
     assert alice.display_name == ""
+
+
+def test_beat_forgets_holds_that_ran_out(alice: User) -> None:
+    from profiles.services.handles import retired_handles_prune
+
+    handle_set(member=alice, handle="alice_old")
+    handle_set(member=alice, handle="alice_new")
+    assert retired_handles_prune() == 0
+    assert retired_handles_prune(now=timezone.now() + timedelta(days=31)) == 1
+    assert not RetiredHandle.objects.exists()
