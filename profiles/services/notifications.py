@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from profiles import enqueue
@@ -116,7 +117,7 @@ def notification_email_render(notification: Notification) -> tuple[str, str, str
         "site_name": site_name(),
         "site_url": settings.SITE_URL,
         "link": f"{settings.SITE_URL}{notification.url}" if notification.url else "",
-        "settings_link": f"{settings.SITE_URL}/notifications/",
+        "settings_link": f"{settings.SITE_URL}{reverse('notifications')}",
     }
     subject = render_to_string("email/notification-subject.txt", context)
     text = render_to_string("email/notification-body.txt", context)
