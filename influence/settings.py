@@ -156,6 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "profiles.context_processors.notifications",
             ],
         },
     },
@@ -269,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-data-exports": {
         "task": "profiles.tasks.data_exports_prune",
         "schedule": crontab(minute=43),
+    },
+    "prune-retired-handles": {
+        "task": "profiles.tasks.retired_handles_prune",
+        "schedule": crontab(minute=29, hour=4),
     },
     "dispatch-due-source-syncs": {
         "task": "signals.tasks.sources_dispatch_due",
@@ -558,3 +563,16 @@ OAUTH2_PROVIDER = {
 # allauth's headless mode: sign-up and sign-in as JSON under /_allauth/, pages stay too.
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
+
+# --- Public profile, badge, notifications (issue 10) ----------------------------------
+# Days a handle a member gave up stays theirs (and /@old redirects) before others may take it.
+HANDLE_RELEASE_DAYS = _read("HANDLE_RELEASE_DAYS", int, 30)
+# Seconds the public page and badge are kept in the cache (they are also cleared on change),
+# and the badge's Cache-Control max-age.
+PUBLIC_CACHE_SECONDS = _read("PUBLIC_CACHE_SECONDS", int, 600)
+PUBLIC_BADGE_MAX_AGE = _read("PUBLIC_BADGE_MAX_AGE", int, 300)
+# Seconds each process keeps a public page it read from the shared cache (0: off); a change
+# reaches other processes within this time.
+PUBLIC_LOCAL_CACHE_SECONDS = _read("PUBLIC_LOCAL_CACHE_SECONDS", float, 1.0)
+# A rescore that moves the score by more than this many points notifies the member.
+NOTIFY_SCORE_CHANGE_POINTS = _read("NOTIFY_SCORE_CHANGE_POINTS", float, 5.0)

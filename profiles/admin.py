@@ -28,8 +28,11 @@ STAFF_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 class UserAdmin(admin.ModelAdmin):
     list_display = ["email", "display_name", "is_active", "is_staff", "date_joined"]
     search_fields = ["email"]
-    fields = ["email", "display_name", "is_active", *STAFF_FIELDS, "date_joined", "last_login"]
-    readonly_fields = ["email", *STAFF_FIELDS, "date_joined", "last_login"]
+    # The handle is the member's own choice (invariant 1): nobody sets one for them.
+    fields = [
+        "email", "handle", "display_name", "is_active", *STAFF_FIELDS, "date_joined", "last_login",
+    ]  # fmt: skip
+    readonly_fields = ["email", "handle", *STAFF_FIELDS, "date_joined", "last_login"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # No shadow profiles (invariant 1): members only ever sign up themselves.

@@ -20,11 +20,16 @@ DATA_EXPORTS_PRUNE = "profiles.tasks.data_exports_prune"
 PROVIDER_TOKEN_REVOKE = "profiles.tasks.provider_token_revoke"
 UNVERIFIED_ACCOUNTS_PRUNE = "profiles.tasks.unverified_accounts_prune"
 
+NOTIFICATION_EMAILS_SEND = "profiles.tasks.notification_emails_send"
+RETIRED_HANDLES_PRUNE = "profiles.tasks.retired_handles_prune"
+
 TASK_NAMES = (
     DATA_EXPORT_BUILD,
     DATA_EXPORTS_PRUNE,
     PROVIDER_TOKEN_REVOKE,
     UNVERIFIED_ACCOUNTS_PRUNE,
+    NOTIFICATION_EMAILS_SEND,
+    RETIRED_HANDLES_PRUNE,
 )
 
 
@@ -63,3 +68,7 @@ def send_robust_on_commit(name: str, *args: object, **options: Any) -> None:
 def provider_token_revoke(*, sealed: str) -> None:
     """Revoke one provider token after the commit; `sealed` from token_revocation.token_seal."""
     send_robust_on_commit(PROVIDER_TOKEN_REVOKE, sealed, argsrepr="('<sealed token>',)")
+
+
+def notification_emails_send(*, notification_ids: list[int]) -> None:
+    send_on_commit(NOTIFICATION_EMAILS_SEND, [int(i) for i in notification_ids])

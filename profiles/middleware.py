@@ -26,6 +26,8 @@ ALWAYS_REACHABLE = {
     "jwks",
     "privacy",
     "public_profile",
+    "public_profile_legacy",
+    "public_badge",
     "directory",
     "data_export",
     "data_export_download",

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, models
+from django.db.models import Q
 from django.utils import timezone
 
 from profiles.purposes import Purpose
@@ -111,6 +112,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=80, blank=True)
+    # The member's own choice of address, /@<handle>: lower case, unique, None until chosen.
+    handle = models.CharField(max_length=30, unique=True, null=True, blank=True)
+    bio = models.CharField(max_length=160, blank=True)
     # The address of the member's public page: random, made with the account, never chosen,
     # so no one can reserve a name for somebody else. It answers only under consent.
     public_slug = models.CharField(
@@ -194,6 +198,8 @@ class AuditAction(models.TextChoices):
     TOPIC_DENIED = "topic.deny", "Topic deny-listed"
     TOPIC_ALLOWED = "topic.allow", "Topic removed from the deny-list"
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"
+    SCORE_DELETED = "score.deleted", "Score and history deleted by the member"
+    TOPIC_DELETED = "topic.deleted", "Topic deleted by the member"
 
 
 class AuditEntry(AppendOnlyModel):
@@ -334,3 +340,92 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.key}"
+
+
+# --- Public profile: handles and links --------------------------------------------------
+
+
+class RetiredHandle(models.Model):
+    """A handle a member gave up: held for them until ``available_at``, so nobody else can
+    take it over while links to the old address still circulate (/@old redirects)."""
+
+    handle = models.CharField(max_length=30, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="retired_handles")
+    retired_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-retired_at"]
+
+    def __str__(self) -> str:
+        return f"@{self.handle} (until {self.available_at:%Y-%m-%d})"
+
+
+class ProfileLink(models.Model):
+    """A verified connected account (allauth) the member ticked "show on my profile"."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="profile_links")
+    social_account = models.OneToOneField(
+        "socialaccount.SocialAccount", on_delete=models.CASCADE, related_name="profile_link"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"link {self.social_account_id}"
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    IMPORT_DONE = "import_done", "An import finished"
+    IMPORT_REFUSED = "import_refused", "An import was refused"
+    SCORE_FIRST = "score_first", "Your first score"
+    SCORE_CHANGED = "score_changed", "Your score changed noticeably"
+    DISPUTE_ANSWERED = "dispute_answered", "A moderator answered your dispute"
+    TOPIC_DENIED = "topic_denied", "A topic was removed by the deny-list"
+    CONSENT_RECEIPT = "consent_receipt", "A consent receipt"
+    EXPORT_READY = "export_ready", "Your data export is ready"
+
+
+class Notification(models.Model):
+    """One thing the member is told about, on site (and by email if they chose the kind)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True, help_text="A path on this site.")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_wanted = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_list"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title}"
+
+
+class NotificationEmailChoice(models.Model):
+    """The member wants this kind of notification by email too (none are, by default)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_emails")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="uniq_notification_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"email {self.kind}"

@@ -76,6 +76,9 @@ HOLDINGS: list[Holding] = [
         "tokens from the providers you signed in or connected with",
         withheld_fields=("token", "token_secret"),
     ),
+    Holding(
+        "profiles.ProfileLink", "user_id", "which connected accounts your public page links to"
+    ),
     Holding("socialaccount.SocialAccount", "user_id", "the provider accounts you signed in with"),
     Holding(
         "mfa.Authenticator",
@@ -149,6 +152,9 @@ HOLDINGS: list[Holding] = [
     ),
     # --- people -------------------------------------------------------------------------
     Holding("profiles.DataExport", "user_id", "your data exports", file_fields=("file",)),
+    Holding("profiles.Notification", "user_id", "your notifications, read and unread"),
+    Holding("profiles.NotificationEmailChoice", "user_id", "which notifications you get by email"),
+    Holding("profiles.RetiredHandle", "user_id", "handles you gave up, held for you a while"),
     Holding(
         "profiles.AuditEntry",
         "subject_id",

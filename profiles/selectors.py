@@ -20,7 +20,15 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from profiles.models import AuditEntry, ConsentRecord, DataExport, ExportStatus, User
+from profiles.models import (
+    AuditEntry,
+    ConsentRecord,
+    DataExport,
+    ExportStatus,
+    Notification,
+    NotificationEmailChoice,
+    User,
+)
 from profiles.purposes import PURPOSES, Purpose, PurposeText
 
 
@@ -84,15 +92,33 @@ def _latest(purpose: Purpose, field: str, output: Any) -> Subquery:
     return Subquery(latest.values(field)[:1], output_field=output)
 
 
-def with_active_consent(users: QuerySet[User], purpose: Purpose) -> QuerySet[User]:
-    """Narrow a queryset of members to those whose latest row grants the purpose now."""
+def with_consent_state(users: QuerySet[User], purpose: Purpose) -> QuerySet[User]:
+    """Annotate each member with their latest row for the purpose, in the same query; read
+    it back with ``consent_active_on``."""
     key = purpose.value
     return users.annotate(
         **{
             f"_{key}_granted": _latest(purpose, "granted", BooleanField()),
             f"_{key}_version": _latest(purpose, "policy_version", CharField()),
         }
-    ).filter(**{f"_{key}_granted": True, f"_{key}_version": PURPOSES[purpose].version})
+    )
+
+
+def consent_active_on(user: User, purpose: Purpose) -> bool:
+    """Whether a member loaded through ``with_consent_state`` grants the purpose now."""
+    key = purpose.value
+    return (
+        bool(getattr(user, f"_{key}_granted", False))
+        and getattr(user, f"_{key}_version", None) == PURPOSES[purpose].version
+    )
+
+
+def with_active_consent(users: QuerySet[User], purpose: Purpose) -> QuerySet[User]:
+    """Narrow a queryset of members to those whose latest row grants the purpose now."""
+    key = purpose.value
+    return with_consent_state(users, purpose).filter(
+        **{f"_{key}_granted": True, f"_{key}_version": PURPOSES[purpose].version}
+    )
 
 
 def with_verified_email(users: QuerySet[User]) -> QuerySet[User]:
@@ -278,3 +304,18 @@ def authorised_app_for_member(*, member: User, app_id: Any) -> Any:
     if app is None:
         raise Http404("No such app.")
     return app
+
+
+# --- Notifications --------------------------------------------------------------------
+
+
+def notifications_unread_count(*, member: User) -> int:
+    return Notification.objects.filter(user=member, read_at__isnull=True).count()
+
+
+def member_notifications(*, member: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=member).order_by("-created_at", "-id")
+
+
+def notification_email_kinds(*, member: User) -> set[str]:
+    return set(NotificationEmailChoice.objects.filter(user=member).values_list("kind", flat=True))

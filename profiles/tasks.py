@@ -12,7 +12,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from profiles import enqueue, token_revocation
-from profiles.services import erasure, exports
+from profiles.services import erasure, exports, handles, notifications
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,24 @@ def revoke_backoff(attempt: int) -> float:
 @shared_task(name=enqueue.UNVERIFIED_ACCOUNTS_PRUNE, **PRUNE_OPTIONS)
 def unverified_accounts_prune() -> int:
     return erasure.unverified_accounts_prune()
+
+
+@shared_task(
+    name=enqueue.NOTIFICATION_EMAILS_SEND,
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notification_emails_send(notification_ids: list[int]) -> int:
+    return notifications.notification_emails_send(notification_ids=notification_ids)
+
+
+@shared_task(name=enqueue.RETIRED_HANDLES_PRUNE, **PRUNE_OPTIONS)
+def retired_handles_prune() -> int:
+    return handles.retired_handles_prune()
 
 
 # The names before the layout step (0.1), registered for one release so that messages

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from profiles.views import account, activity, consent, public, receipts, tokens
+from profiles.views import account, activity, consent, notifications, public, receipts, tokens
 
 urlpatterns = [
     path("", consent.home, name="home"),
@@ -34,4 +34,7 @@ urlpatterns = [
     path("account/api-apps/<int:app_id>/revoke/", tokens.api_app_revoke, name="api_app_revoke"),
     path("receipts/verify/", receipts.receipt_verify_page, name="receipt_verify"),
     path(".well-known/jwks.json", receipts.jwks, name="jwks"),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("notifications/email/", notifications.notifications_email, name="notifications_email"),
 ]

@@ -5,16 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.selectors import (
+    consent_active_on,
     has_active_consent,
     users_with_active_consent,
     with_active_consent,
+    with_consent_state,
     with_verified_email,
 )
 from scoring.explain import (
@@ -28,6 +46,7 @@ from scoring.explain import (
     model_version_marks,
 )
 from scoring.hooks import marks_for
+from scoring.model.topics import normalise
 from scoring.models import (
     GamingFlag,
     Score,
@@ -342,59 +361,212 @@ def topic_for_member(*, member: User, topic_id: int) -> Topic:
 
 def score_shown_publicly(*, member: User) -> Score | None:
     """The member's score for public pages, badges and the directory: none while frozen."""
-    return Score.objects.filter(user=member, frozen_since__isnull=True).first()
+    return public_scores().filter(user=member).first()
 
 
 def topics_shown_publicly() -> QuerySet[Topic]:
     """Topics anyone may see: approved by their member and not under an open dispute."""
-    return Topic.objects.filter(status=TopicStatus.APPROVED, disputed_since__isnull=True)
+    return public_topics()
 
 
 # --- Public profile and directory (invariant 5) -----------------------------------------
+#
+# What anyone may see of a member is decided here, and only here: the page, the badge, the
+# directory and the settings preview all go through these functions.
+
+
+def public_topics() -> QuerySet[Topic]:
+    """Topics anyone may see: approved by the member themselves (invariant 4), and not
+    under an open dispute (GDPR Art. 18: hidden publicly while disputed). Every public
+    read of topics goes through here."""
+    return Topic.objects.filter(status=TopicStatus.APPROVED, disputed_since__isnull=True).order_by(
+        "-score", "label"
+    )
+
+
+def public_scores() -> QuerySet[Score]:
+    """Scores anyone may see: none while a dispute on it is open (frozen; GDPR Art. 18),
+    on the public page, the badge and the directory alike."""
+    return Score.objects.filter(frozen_since__isnull=True)
+
+
+@dataclass(frozen=True)
+class PublicLink:
+    provider: str
+    label: str
+    url: str
 
 
 @dataclass(frozen=True)
 class PublicProfile:
     member: User
+    handle: str
+    display_name: str
+    bio: str
+    links: list[PublicLink]
     score: Score | None  # shown only under scoring consent too
+    verified_sources: int
     topics: list[str]  # approved by the member (invariant 4)
+    live: bool = True  # False only in the member's own preview, without consent
+
+    @property
+    def score_basis(self) -> str:
+        if self.verified_sources:
+            n = self.verified_sources
+            return f"verified sources ({n} connected account{'s' if n != 1 else ''})"
+        return "self-reported data (no verified source yet)"
 
 
-def _approved_topics() -> QuerySet[Topic]:
-    return topics_shown_publicly().order_by("-score", "label")
+PROVIDER_NAMES = {"github": "GitHub", "mastodon": "Mastodon"}
 
 
-def public_profile_for_viewer(*, slug: str) -> PublicProfile:
+def public_link(account: object) -> PublicLink | None:
+    """A link to a verified account from what its provider told us at sign-in; None when
+    the provider gave no https address. No network and no query."""
+    provider = str(getattr(account, "provider", ""))
+    data = getattr(account, "extra_data", None) or {}
+    if provider == "github":
+        login = str(data.get("login") or "")
+        url = str(data.get("html_url") or (f"https://github.com/{login}" if login else ""))
+        label = login
+    else:
+        url = str(data.get("url") or data.get("html_url") or data.get("profile") or "")
+        label = str(data.get("handle") or data.get("acct") or data.get("username") or "")
+    if not url.startswith("https://"):
+        return None
+    name = PROVIDER_NAMES.get(provider, provider.title())
+    return PublicLink(provider=name, label=label or url.removeprefix("https://"), url=url)
+
+
+def _public_members() -> QuerySet[User]:
+    from profiles.models import ProfileLink
+    from signals.models import Source
+
+    verified = (
+        Source.objects.filter(user=OuterRef("pk"), verified=True)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # Only a verified address may have a public page (anyone can sign up someone else's).
+    members = with_verified_email(User.objects.filter(is_active=True))
+    members = with_consent_state(members, Purpose.PUBLIC_PROFILE)
+    members = with_consent_state(members, Purpose.SCORING)
+    return members.annotate(
+        verified_sources=Coalesce(Subquery(verified, output_field=IntegerField()), 0)
+    ).prefetch_related(
+        Prefetch(
+            "profile_links",
+            ProfileLink.objects.select_related("social_account").order_by("id"),
+            to_attr="shown_links",
+        )
+    )
+
+
+def _public_profile(member: User, *, live: bool) -> PublicProfile:
+    score, topics = None, []
+    if consent_active_on(member, Purpose.SCORING):
+        score = public_scores().filter(user=member).first()
+        topics = list(public_topics().filter(user=member).values_list("label", flat=True))
+    links = [public_link(link.social_account) for link in getattr(member, "shown_links", [])]
+    return PublicProfile(
+        member=member,
+        handle=member.handle or "",
+        display_name=member.display_name,
+        bio=member.bio,
+        links=[link for link in links if link],
+        score=score,
+        verified_sources=getattr(member, "verified_sources", 0),
+        topics=topics,
+        live=live,
+    )
+
+
+def public_profile_for_viewer(*, handle: str) -> PublicProfile:
     """A member's public page, for anyone: only while they grant ``public_profile`` under the
-    current policy. Anything else (no such page, no consent, paused) is the same 404.
+    current policy. Anything else (no such handle, no consent, paused) is the same 404.
+    A constant number of queries, whatever the member holds.
     """
-    member = with_verified_email(User.objects.filter(public_slug=slug, is_active=True)).first()
+    member = _public_members().filter(handle=handle.lower()).first()
     if member is None:
         raise Http404("No such page.")
-    if not has_active_consent(user_id=member.pk, purpose=Purpose.PUBLIC_PROFILE):
+    if not consent_active_on(member, Purpose.PUBLIC_PROFILE):
         raise Http404("No such page.")
-    score, topics = None, []
-    if has_active_consent(user_id=member.pk, purpose=Purpose.SCORING):
-        score = score_shown_publicly(member=member)  # none while frozen
-        topics = list(_approved_topics().filter(user=member).values_list("label", flat=True))
-    return PublicProfile(member=member, score=score, topics=topics)
+    return _public_profile(member, live=True)
 
 
-def directory_members(*, topic: str = "") -> QuerySet[User]:
-    """Members listed in the directory: only those who grant ``discovery`` now, optionally
-    those with an approved topic of that name.
+def public_profile_preview(*, member: User) -> PublicProfile:
+    """Exactly what others would see of the member, for their own settings page; ``live``
+    says whether others see it now (a handle and the ``public_profile`` consent)."""
+    loaded = _public_members().get(pk=member.pk)
+    live = bool(loaded.handle) and consent_active_on(loaded, Purpose.PUBLIC_PROFILE)
+    return _public_profile(loaded, live=live)
 
-    Each carries ``has_public_page`` (the directory links only to pages that answer) and
-    ``approved_topics`` (a list of labels).
+
+def public_handle_moved(*, handle: str) -> str | None:
+    """The current handle of the member who gave up ``handle`` within the hold period, if
+    their page is public now; else None (the old address then 404s like any other)."""
+    from profiles.models import RetiredHandle
+
+    retired = (
+        RetiredHandle.objects.filter(handle=handle.lower(), available_at__gt=timezone.now())
+        .select_related("user")
+        .first()
+    )
+    if retired is None or not retired.user.handle or not retired.user.is_active:
+        return None
+    if not has_active_consent(user_id=retired.user_id, purpose=Purpose.PUBLIC_PROFILE):
+        return None
+    return retired.user.handle
+
+
+def public_handle_for_slug(*, slug: str) -> str | None:
+    """The handle behind an old random address (/people/<slug>/), if its page is public."""
+    member = User.objects.filter(public_slug=slug, is_active=True, handle__isnull=False).first()
+    if member is None or not member.handle:
+        return None
+    if not has_active_consent(user_id=member.pk, purpose=Purpose.PUBLIC_PROFILE):
+        return None
+    return member.handle
+
+
+def directory_query(raw: str) -> tuple[str, str]:
+    """Split a directory search into (kind, term): "@ali" searches handles, anything else
+    topics ("#Privacy" finds "privacy"); ("", "") when empty."""
+    text = (raw or "").strip()[:100]
+    if text.startswith("@"):
+        return "handle", text[1:].strip().lower()
+    if text.lstrip("#").strip():
+        return "topic", text
+    return "", ""
+
+
+def directory_members(*, query: str = "") -> QuerySet[User]:
+    """Members listed in the directory: those who grant ``discovery`` now and chose a
+    handle. A topic search keeps those with that approved topic, best topic score first;
+    a handle search matches the start of handles.
+
+    Each member carries ``has_public_page`` (the directory links only to pages that
+    answer) and ``approved_topics`` (their public topics).
     """
-    listed = with_verified_email(users_with_active_consent(Purpose.DISCOVERY))
-    if topic:
-        listed = listed.filter(
-            pk__in=_approved_topics().filter(label__iexact=topic.strip()).values("user_id")
-        )
+    listed = with_verified_email(users_with_active_consent(Purpose.DISCOVERY)).filter(
+        handle__isnull=False
+    )
+    kind, term = directory_query(query)
+    order: list[Any] = ["handle"]
+    if kind == "handle":
+        listed = listed.filter(handle__startswith=term) if term else listed.none()
+    elif kind == "topic":
+        labels = {normalise(term), term.strip().lstrip("#").strip().lower()}
+        matching = public_topics().filter(user=OuterRef("pk"), label__in=labels)
+        listed = listed.annotate(
+            topic_score=Subquery(matching.order_by("-score").values("score")[:1])
+        ).filter(topic_score__isnull=False)
+        order = [F("topic_score").desc(), "handle"]
     public = with_active_consent(with_verified_email(User.objects.all()), Purpose.PUBLIC_PROFILE)
     return (
         listed.annotate(has_public_page=Exists(public.filter(pk=OuterRef("pk"))))
-        .prefetch_related(Prefetch("topics", _approved_topics(), to_attr="approved_topics"))
-        .order_by("date_joined", "id")
+        .prefetch_related(Prefetch("topics", public_topics(), to_attr="approved_topics"))
+        .order_by(*order, "id")
     )

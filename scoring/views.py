@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
@@ -191,22 +190,3 @@ def how_scores_work(request: HttpRequest) -> HttpResponse:
     text = (settings.BASE_DIR / "docs" / "scoring.md").read_text()
     html = markdown.markdown(text, extensions=["tables", "fenced_code"])
     return render(request, "scoring/how_scores_work.html", {"body": html})
-
-
-def public_profile(request: HttpRequest, slug: str) -> HttpResponse:
-    profile = selectors.public_profile_for_viewer(slug=slug)
-    return render(
-        request,
-        "scoring/public_profile.html",
-        {
-            "profile": profile,
-            "components": selectors.score_components(profile.score) if profile.score else [],
-        },
-    )
-
-
-def directory(request: HttpRequest) -> HttpResponse:
-    topic = request.GET.get("topic", "")[:100]
-    members = selectors.directory_members(topic=topic)
-    page = Paginator(members, 50).get_page(request.GET.get("page"))
-    return render(request, "scoring/directory.html", {"page": page, "topic": topic})

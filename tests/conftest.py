@@ -56,6 +56,9 @@ def _fast_tests(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # allauth's rate limits count in the cache; each test starts with a clean slate.
     cache.clear()
+    from profiles.public_cache import _local as public_pages_in_process
+
+    public_pages_in_process.clear()
     yield
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.urls import reverse
 
 from moderation.models import DeniedTopic
-from profiles.models import AuditAction, User
+from profiles.models import AuditAction, NotificationKind, User
 from profiles.services.audit import audit_record
+from profiles.services.notifications import NotificationItem, notifications_send
 from scoring.model.topics import normalise
 from scoring.models import Topic, TopicStatus
 from scoring.services.topics import TopicError
@@ -28,7 +30,21 @@ def denied_topic_add(*, moderator: User, label: str, reason: str) -> DeniedTopic
         raise TopicError("A deny-listed topic needs a label and a written reason.")
     denied, _ = DeniedTopic.objects.get_or_create(label=clean, defaults={"reason": reason})
     # Suggestions already waiting go at once; topics members chose themselves stay theirs.
-    Topic.objects.filter(label=clean, status=TopicStatus.SUGGESTED).delete()
+    removed = Topic.objects.filter(label=clean, status=TopicStatus.SUGGESTED)
+    notifications_send(
+        [
+            NotificationItem(
+                user_id=uid,
+                kind=NotificationKind.TOPIC_DENIED,
+                title=f"The suggested topic “{clean}” was removed",
+                body="Moderators keep a list of topics Influence never suggests to anyone; "
+                "this one is on it now.",
+                url=reverse("topics"),
+            )
+            for uid in removed.values_list("user_id", flat=True)
+        ]
+    )
+    removed.delete()
     audit_record(
         action=AuditAction.TOPIC_DENIED,
         actor=moderator,

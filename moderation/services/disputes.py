@@ -10,11 +10,14 @@ rows (scoring never imports moderation); resolving the last open dispute lifts i
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from moderation.models import Dispute, DisputeStatus, DisputeSubject
-from profiles.models import AuditAction, User
+from profiles.models import AuditAction, NotificationKind, User
+from profiles.public_cache import public_page_cache_clear
 from profiles.services.audit import audit_record
+from profiles.services.notifications import notification_send
 from scoring.explain import Mark
 from scoring.models import GamingFlag, Score, Topic
 
@@ -75,6 +78,7 @@ def _restrict(dispute: Dispute) -> None:
         Topic.objects.filter(
             user_id=dispute.user_id, label=dispute.detail, disputed_since__isnull=True
         ).update(disputed_since=now)
+    public_page_cache_clear(user_ids=[dispute.user_id])  # hidden publicly from now on
 
 
 def _lift(dispute: Dispute) -> None:
@@ -93,6 +97,7 @@ def _lift(dispute: Dispute) -> None:
         Topic.objects.filter(user_id=dispute.user_id, label=dispute.detail).update(
             disputed_since=None
         )
+    public_page_cache_clear(user_ids=[dispute.user_id])
 
 
 def dispute_marks(*, member_id: int) -> list[Mark]:
@@ -138,4 +143,11 @@ def dispute_resolve(*, moderator: User, dispute_id: int, upheld: bool, resolutio
     from scoring.services.runs import score_request
 
     score_request(user_id=dispute.user_id)
+    notification_send(
+        user_id=dispute.user_id,
+        kind=NotificationKind.DISPUTE_ANSWERED,
+        title=f"A moderator {'upheld' if upheld else 'rejected'} your dispute",
+        body=resolution,
+        url=reverse("disputes"),
+    )
     return dispute

@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from profiles import hooks
 from profiles.models import ConsentMethod, ConsentRecord, User
 from profiles.pseudonyms import member_pseudonym
+from profiles.public_cache import public_page_cache_clear
 from profiles.purposes import PURPOSES, Purpose
 from profiles.receipts import receipt_payload, receipt_sign
 from profiles.selectors import consent_states
@@ -55,15 +57,42 @@ def consents_record_signup(*, user: User, granted: Iterable[str]) -> list[Consen
     if Purpose.TERMS not in chosen:
         raise ConsentError("You must accept the terms of the account to sign up.")
     _lock_member(user.pk)
-    return [
+    records = [
         _append(user=user, purpose=p, granted=True, method=ConsentMethod.SIGNUP)
         for p in PURPOSES
         if p in chosen
     ]
+    _receipt_notify(member=user, records=records)
+    return records
+
+
+def _receipt_notify(*, member: User, records: list[ConsentRecord]) -> None:
+    """One notification per consent change, linking its signed receipt (or the list)."""
+    from profiles.models import NotificationKind
+    from profiles.services.notifications import notification_send
+
+    if not records:
+        return
+    if len(records) == 1:
+        record = records[0]
+        verb = "gave" if record.granted else "withdrew"
+        title = f"You {verb} “{PURPOSES[record.purpose].title}”: here is your receipt"
+        url = reverse("consent_receipt", args=[record.receipt_id])
+    else:
+        title = f"Your {len(records)} consent receipts are ready"
+        url = reverse("consent_receipts")
+    notification_send(
+        user_id=member.pk,
+        kind=NotificationKind.CONSENT_RECEIPT,
+        title=title,
+        body="Each receipt is signed, so you can prove what you agreed to and when.",
+        url=url,
+    )
 
 
 def _granted(*, member: User, purpose: str) -> None:
     """What granting (or renewing) a purpose starts, in the granting transaction."""
+    public_page_cache_clear(user_ids=[member.pk])
     if purpose == Purpose.SCORING:
         hooks.scoring_granted.send(user_id=member.pk)
 
@@ -72,8 +101,10 @@ def _withdrawn(*, member: User, purpose: str) -> None:
     """What withdrawing a purpose stops, in the withdrawing transaction.
 
     ``public_profile`` and ``discovery`` need no step here: the public page and the
-    directory read the ledger on every request, so the new row hides the member at once.
+    directory read the ledger on every request, so the new row hides the member at once;
+    the cached public page and badge are cleared here.
     """
+    public_page_cache_clear(user_ids=[member.pk])
     if purpose == Purpose.SCORING:
         hooks.scoring_withdrawn.send(user_id=member.pk)
     elif purpose == Purpose.API_ACCESS:
@@ -95,6 +126,7 @@ def consent_give(
         raise ConsentError(f"“{state.purpose.title}” is already granted.")
     record = _append(user=member, purpose=purpose, granted=True, method=method)
     _granted(member=member, purpose=purpose)
+    _receipt_notify(member=member, records=[record])
     return record
 
 
@@ -111,6 +143,7 @@ def consent_withdraw(
         raise ConsentError(f"“{state.purpose.title}” is not granted.")
     record = _append(user=member, purpose=purpose, granted=False, method=method)
     _withdrawn(member=member, purpose=purpose)
+    _receipt_notify(member=member, records=[record])
     return record
 
 
@@ -145,4 +178,5 @@ def consents_reconsent(*, user: User, answers: Mapping[str, bool]) -> list[Conse
             _granted(member=member, purpose=purpose)
         else:
             _withdrawn(member=member, purpose=purpose)
+    _receipt_notify(member=member, records=records)
     return records

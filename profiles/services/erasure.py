@@ -31,6 +31,7 @@ from django.utils import timezone
 from profiles import enqueue
 from profiles.models import AuditAction, AuditEntry, User, append_only_erasure
 from profiles.pseudonyms import member_pseudonym
+from profiles.public_cache import public_cache_clear_handles
 from profiles.registry import HOLDINGS, Erase
 from profiles.token_revocation import provider_tokens, token_revoke, token_seal, token_unseal
 
@@ -44,6 +45,10 @@ def account_erase(*, user: User, notify: bool = True) -> AuditEntry:
     `notify=False` skips the confirmation email (an address nobody verified)."""
     member = User.objects.select_for_update().get(pk=user.pk)
     user_id, email, pseudonym = member.pk, member.email, member_pseudonym(member.pk)
+    # The public page and badge go from the cache too (its handles, current and held).
+    public_cache_clear_handles(
+        [member.handle, *member.retired_handles.values_list("handle", flat=True)]
+    )
     files: list[str] = []
     sealed = [token_seal(t) for t in provider_tokens(user_id=user_id)]  # never in clear
     with append_only_erasure():

@@ -23,10 +23,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
+from django.urls import reverse
 from django.utils import timezone
 
 from profiles import enqueue
-from profiles.models import AuditAction, DataExport, ExportStatus, User
+from profiles.models import AuditAction, DataExport, ExportStatus, NotificationKind, User
 from profiles.pseudonyms import member_pseudonym
 from profiles.registry import HOLDINGS, UNLINKED, Holding
 from profiles.selectors import receipt_documents
@@ -178,6 +179,15 @@ def data_export_build(*, export_id: uuid.UUID) -> str | None:
         # The account was erased (or the export pruned) while we wrote: keep nothing.
         default_storage.delete(stored)
         return None
+    from profiles.services.notifications import notification_send
+
+    notification_send(
+        user_id=export.user_id,
+        kind=NotificationKind.EXPORT_READY,
+        title="Your data export is ready",
+        body=f"You can download it for {settings.EXPORT_TTL_HOURS} hours.",
+        url=reverse("data_export"),
+    )
     return ExportStatus.DONE
 
 

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from django.db import transaction
 
-from profiles.models import User
+from profiles.models import AuditAction, User
+from profiles.public_cache import public_page_cache_clear
 from profiles.services.audit import audit_record
 from scoring.models import GamingFlag, Score, ScoreSnapshot, ScoringState
 
@@ -37,10 +38,11 @@ def score_history_delete(*, member: User) -> ScoreDeleted:
     snapshots = ScoreSnapshot.objects.filter(user=member).delete()[0]
     flags = GamingFlag.objects.filter(user=member).delete()[0]
     audit_record(
-        action="score.deleted",
+        action=AuditAction.SCORE_DELETED,
         subject=member,
         actor=member,
         detail={"scores": scores, "snapshots": snapshots, "flags": flags},
     )
+    public_page_cache_clear(user_ids=[member.pk])
     due = ScoringState.objects.filter(user=member).values_list("next_score_due", flat=True).first()
     return ScoreDeleted(snapshots=snapshots, flags=flags, next_due=due)

@@ -25,6 +25,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from profiles.models import User
+from profiles.public_cache import public_page_cache_clear
 from profiles.purposes import Purpose
 from profiles.selectors import users_with_active_consent
 from scoring import enqueue as queue
@@ -43,7 +44,7 @@ from scoring.models import (
     TopicOrigin,
     TopicStatus,
 )
-from scoring.services import graph
+from scoring.services import graph, notices
 from scoring.services.graph import of_members
 from signals.models import ImportJob, ImportStatus, Source
 from signals.services.bulk import bulk_insert, bulk_upsert
@@ -248,6 +249,7 @@ def scores_clear(*, user_ids: Sequence[int]) -> None:
     Score.objects.filter(members).delete()
     GamingFlag.objects.filter(members).delete()
     ScoringState.objects.filter(members).update(next_score_due=None)
+    public_page_cache_clear(user_ids=user_ids)
 
 
 def _batch_done(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> None:
@@ -287,6 +289,7 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
     if not ids:
         return 0
     now = timezone.now()
+    before, waiting = notices.scores_before(user_ids=ids), notices.imports_scoring(user_ids=ids)
 
     def when(ts: int) -> datetime:
         return datetime.fromtimestamp(ts, tz=UTC)
@@ -333,6 +336,9 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
     )
     ImportJob.objects.filter(members, status=ImportStatus.SCORING).update(
         status=ImportStatus.DONE, finished_at=now
+    )
+    notices.scores_written(
+        before=before, after={uid: results[uid].score for uid in ids}, imports=waiting
     )
     return len(ids)
 

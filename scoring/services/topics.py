@@ -11,7 +11,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from profiles.models import User
+from profiles.models import AuditAction, User
+from profiles.public_cache import public_page_cache_clear
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
 from profiles.services.audit import audit_record
@@ -52,6 +53,7 @@ def _set_status(topic: Topic, status: str) -> Topic:
     topic.status = status
     topic.updated_at = timezone.now()
     topic.save(update_fields=["status", "updated_at"])
+    public_page_cache_clear(user_ids=[topic.user_id])
     return topic
 
 
@@ -102,7 +104,10 @@ def topic_delete(*, member: User, topic_id: int) -> str:
     topic = _locked_topic(member, topic_id)
     label = topic.label
     topic.delete()
-    audit_record(action="topic.deleted", subject=member, actor=member, detail={"topic": label})
+    audit_record(
+        action=AuditAction.TOPIC_DELETED, subject=member, actor=member, detail={"topic": label}
+    )
+    public_page_cache_clear(user_ids=[member.pk])
     return label
 
 
@@ -128,10 +133,12 @@ def topic_add(*, member: User, label: str, confirm_sensitive: bool = False) -> T
     category = sensitive_category(clean) or ""
     if category and not confirm_sensitive:
         raise SensitiveTopicUnconfirmed(label=clean, category=category)
-    return Topic.objects.create(
+    topic = Topic.objects.create(
         user=member,
         label=clean,
         status=TopicStatus.APPROVED,
         origin=TopicOrigin.MEMBER,
         sensitive_category=category,
     )
+    public_page_cache_clear(user_ids=[member.pk])
+    return topic

@@ -16,11 +16,13 @@ from typing import IO, BinaryIO, cast
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from profiles.models import User
+from profiles.models import NotificationKind, User
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
+from profiles.services.notifications import notification_send
 from signals import enqueue as queue
 from signals import hooks
 from signals.archive import Archive, ArchiveInvalid, read_archive
@@ -109,6 +111,13 @@ def _fail(job: ImportJob, *, message: str, errors: list[dict[str, object]] | Non
         message=message[:500],
         errors=errors or [],
         finished_at=timezone.now(),
+    )
+    notification_send(
+        user_id=job.user_id,
+        kind=NotificationKind.IMPORT_REFUSED,
+        title="Your import was refused; nothing was stored",
+        body=message[:500],
+        url=reverse("import_detail", args=[job.pk]),
     )
 
 

@@ -122,6 +122,14 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
         extra_data={"login": ALICE_GITHUB_LOGIN},
     )
     SocialToken.objects.create(app=app, account=account, token=SECRETS[0], token_secret=SECRETS[1])
+    # The public profile: a handle given up (held), a linked account, an email choice.
+    from profiles.services.handles import handle_set, profile_update
+    from profiles.services.notifications import notification_email_choices_set
+
+    handle_set(member=alice, handle="alice_before")
+    handle_set(member=alice, handle="alice_quux")
+    profile_update(member=alice, display_name="Alice", bio="Hi", shown_account_ids=[account.pk])
+    notification_email_choices_set(member=alice, kinds=["export_ready"])
     Authenticator.objects.create(
         user=alice, type=Authenticator.Type.TOTP, data={"secret": SECRETS[2]}
     )

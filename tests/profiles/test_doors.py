@@ -101,10 +101,14 @@ def test_there_is_no_invitation_door() -> None:
 
 
 def test_nobody_chooses_a_public_page_address(client) -> None:
-    client.post(reverse("account_signup"), {**SIGNUP_FORM, "public_slug": "the-real-alice"})
+    client.post(
+        reverse("account_signup"),
+        {**SIGNUP_FORM, "public_slug": "the-real-alice", "handle": "the_real_alice"},
+    )
     user = User.objects.get(email=SIGNUP_FORM["email"])
     assert user.public_slug != "the-real-alice" and len(user.public_slug) >= 16
-    assert client.get(reverse("public_profile", args=["the-real-alice"])).status_code == 404
+    assert user.handle is None  # only the member, signed in, chooses one
+    assert client.get(reverse("public_profile", args=["the_real_alice"])).status_code == 404
 
 
 def test_the_admin_form_offers_no_public_page_address(client, superuser, bob) -> None:
@@ -113,14 +117,15 @@ def test_the_admin_form_offers_no_public_page_address(client, superuser, bob) ->
     assert 'name="public_slug"' not in page
     client.post(
         f"/admin/profiles/user/{bob.pk}/change/",
-        {"display_name": "Bob", "is_active": "on", "public_slug": "reserved-name"},
-    )
+        {"display_name": "Bob", "is_active": "on", "public_slug": "reserved-name",
+         "handle": "reserved_name"},
+    )  # fmt: skip
     bob.refresh_from_db()
-    assert bob.public_slug != "reserved-name"
+    assert bob.public_slug != "reserved-name" and bob.handle is None
 
 
 def test_no_page_exists_for_someone_who_never_signed_up(client) -> None:
-    assert client.get(reverse("public_profile", args=["dave-who-never-came"])).status_code == 404
+    assert client.get(reverse("public_profile", args=["dave_who_never_came"])).status_code == 404
     assert "directory-entry" not in client.get(reverse("directory")).content.decode()
 
 

@@ -1,0 +1,23 @@
+"""Template context for every page: the unread notification count in the header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+
+def notifications(request: HttpRequest) -> dict[str, Any]:
+    """``notifications_unread``: the signed-in member's unread count, counted only if a
+    template uses it (public pages for visitors cost no query)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"notifications_unread": 0}
+
+    def count() -> int:
+        from profiles.selectors import notifications_unread_count
+
+        return notifications_unread_count(member=user)
+
+    return {"notifications_unread": SimpleLazyObject(count)}

@@ -1,0 +1,89 @@
+"""The server-side cache of public pages and badges: its keys, and clearing them.
+
+Public pages and badges are rendered once and kept under keys named after the handle and
+the current policy versions of the purposes they depend on (a new policy pauses pages until
+members answer, so it must miss the cache): ``page`` holds the body, for any viewer;
+``anonymous`` the whole HTML page as every signed-out visitor gets it; ``badge`` the SVG.
+Whatever changes what a page shows (score, topics, profile, handle, consent, erasure)
+calls ``public_page_cache_clear``: at once, and again after the transaction commits, so a
+request that read the old rows meanwhile cannot leave them cached. Entries also expire
+after ``PUBLIC_CACHE_SECONDS``.
+
+In front of the shared cache each process keeps what it read for
+``PUBLIC_LOCAL_CACHE_SECONDS`` (1 s; 0 turns it off), so a page in demand costs no round
+trip to Redis; clearing empties it in the process that clears, and other processes follow
+within that second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from profiles.purposes import PURPOSES, Purpose
+
+KINDS = ("page", "anonymous", "badge")
+LOCAL_MAX_ENTRIES = 1000
+
+# key -> (monotonic time it expires, value); this process only.
+_local: dict[str, tuple[float, object]] = {}
+
+
+def public_cache_key(kind: str, handle: str) -> str:
+    versions = f"{PURPOSES[Purpose.PUBLIC_PROFILE].version}:{PURPOSES[Purpose.SCORING].version}"
+    return f"public:{kind}:{handle}:{versions}"
+
+
+def _remember(key: str, value: object) -> None:
+    seconds = settings.PUBLIC_LOCAL_CACHE_SECONDS
+    if seconds <= 0:
+        return
+    if len(_local) >= LOCAL_MAX_ENTRIES:
+        _local.clear()
+    _local[key] = (time.monotonic() + seconds, value)
+
+
+def public_cache_get(kind: str, handle: str) -> object | None:
+    key = public_cache_key(kind, handle)
+    held = _local.get(key)
+    if held is not None and held[0] > time.monotonic():
+        return held[1]
+    value = cache.get(key)
+    if value is not None:
+        _remember(key, value)
+    return value
+
+
+def public_cache_set(kind: str, handle: str, value: object) -> None:
+    key = public_cache_key(kind, handle)
+    cache.set(key, value, settings.PUBLIC_CACHE_SECONDS)
+    _remember(key, value)
+
+
+def _forget(keys: list[str]) -> None:
+    for key in keys:
+        _local.pop(key, None)
+    cache.delete_many(keys)
+
+
+def public_cache_clear_handles(handles: Iterable[str | None]) -> None:
+    keys = [public_cache_key(kind, h) for h in handles if h for kind in KINDS]
+    if not keys:
+        return
+    _forget(keys)
+    transaction.on_commit(lambda: _forget(keys))
+
+
+def public_page_cache_clear(*, user_ids: Iterable[int]) -> None:
+    """Forget the cached public page and badge of these members (one query for handles)."""
+    from profiles.models import User
+
+    ids = list(user_ids)
+    if not ids:
+        return
+    handles = User.objects.filter(pk__in=ids, handle__isnull=False).values_list("handle", flat=True)
+    public_cache_clear_handles(handles)
