@@ -267,6 +267,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SOURCE_SYNC_DISPATCH_SECONDS),
     },
 }
+# The scoring janitor: ends runs that outlived their tasks, releases their members and
+# deletes their artefacts (scoring/services/runs.py, runs_sweep).
+SCORING_SWEEP_SECONDS = _read("SCORING_SWEEP_SECONDS", int, 600)
+CELERY_BEAT_SCHEDULE["sweep-scoring-runs"] = {
+    "task": "scoring.tasks.runs_sweep",
+    "schedule": float(SCORING_SWEEP_SECONDS),
+}
 
 # --- Accounts (allauth) -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -409,8 +416,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["signals.uploads.LimitedTemporaryFileUploadHandler"]
 SIGNAL_RETENTION_DAYS = _read("SIGNAL_RETENTION_DAYS", int, 90)
 SCORE_INTERVAL_HOURS = _read("SCORE_INTERVAL_HOURS", int, 24)
-# Where a run keeps its trust vectors for its batches: shared by all workers (see operations).
-SCORING_RUN_DIR = Path(_read("SCORING_RUN_DIR", str, str(VAR_DIR / "runs")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
