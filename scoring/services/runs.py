@@ -384,7 +384,21 @@ def run_end(*, run_id: uuid.UUID, status: RunStatus) -> bool:
         )
         ScoringState.objects.filter(claimed_run=run_id).update(claimed_run=None, claimed_at=None)
         graph.run_artefacts_delete(run_id=run_id)
+        if ended and status == RunStatus.DONE and _asked_during(run_id):
+            # Their requests' dispatches found them held by this run: dispatch again now,
+            # rather than at beat's next tick.
+            queue.scoring_dispatch()
     return bool(ended)
+
+
+def _asked_during(run_id: uuid.UUID) -> bool:
+    """Whether anyone asked for a score while this run was going, and is still due."""
+    started = ScoringRun.objects.filter(pk=run_id).values_list("created_at", flat=True).first()
+    if started is None:
+        return False
+    return ScoringState.objects.filter(
+        next_score_due__gt=started, next_score_due__lte=timezone.now(), claimed_run__isnull=True
+    ).exists()
 
 
 def runs_sweep() -> dict[str, int]:
