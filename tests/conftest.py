@@ -132,10 +132,13 @@ class WorkerProcess:
         extra_env: dict[str, str] | None = None,
         concurrency: int = 1,
         queue: str | None = None,
+        cwd: Path | None = None,
     ) -> None:
         queue = queue or TEST_QUEUE
         env = {
             **os.environ,
+            # The project stays importable from any working directory (another machine).
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
             "DATABASE_URL": _database_url(),
             "CELERY_QUEUE": queue,
             "VAR_DIR": str(settings.VAR_DIR),
@@ -151,7 +154,7 @@ class WorkerProcess:
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "-Q", queue, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
             ],
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env=env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
