@@ -112,6 +112,8 @@ class ScoringRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Claims and the janitor look only at recent runs, or old ones not ended.
+        indexes = [models.Index(fields=["created_at"], name="scoringrun_created")]
 
     def __str__(self) -> str:
         return f"run {self.id} ({self.status})"

@@ -115,7 +115,9 @@ def members_held() -> Q:
     member go as soon as its run has ended.
     """
     live_since = timezone.now() - timedelta(seconds=RUN_LIVE_SECONDS)
-    ended = ScoringRun.objects.filter(status__in=RUN_ENDED).values("pk")
+    # Only runs young enough to matter: older claims are free by their age alone.
+    recent = ScoringRun.objects.filter(created_at__gte=live_since)
+    ended = recent.filter(status__in=RUN_ENDED).values("pk")
     return Q(claimed_run__isnull=False) & Q(claimed_at__gte=live_since) & ~Q(claimed_run__in=ended)
 
 
