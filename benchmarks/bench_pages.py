@@ -30,6 +30,8 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+from influence.cache import cache_clear_own_keys
+
 ROOT = Path(__file__).resolve().parent.parent
 HANDLE = "bench_pages"
 EMAIL = "bench-pages@example.invalid"
@@ -152,9 +154,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     session = setup_member()
-    from django.core.cache import cache
 
-    cache.clear()
+    cache_clear_own_keys()
 
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.pages_settings", "DEBUG": "false"}

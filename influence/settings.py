@@ -208,8 +208,14 @@ if REDIS_URL:
         "unacked_restore_interval": max(1, min(10, _visibility // 10)),
         "unacked_restore_throttle": 1 if _visibility < 1000 else 10,
     }
+    # The cache shares the broker's database: its keys carry a prefix, and it is cleared
+    # only by that prefix (influence/cache.py), never with FLUSHDB, which drops queued tasks.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "influence-cache",
+        }
     }
 else:
     _broker_dir = VAR_DIR / "broker"
@@ -279,6 +285,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "signals.tasks.sources_dispatch_due",
         "schedule": float(SOURCE_SYNC_DISPATCH_SECONDS),
     },
+}
+# The scoring janitor: ends runs that outlived their tasks, releases their members and
+# deletes their artefacts (scoring/services/runs.py, runs_sweep).
+SCORING_SWEEP_SECONDS = _read("SCORING_SWEEP_SECONDS", int, 600)
+CELERY_BEAT_SCHEDULE["sweep-scoring-runs"] = {
+    "task": "scoring.tasks.runs_sweep",
+    "schedule": float(SCORING_SWEEP_SECONDS),
 }
 
 # --- Accounts (allauth) -----------------------------------------------------------------
@@ -429,8 +442,6 @@ CELERY_IMPORT_QUEUE = str(_read("CELERY_IMPORT_QUEUE", str, "imports"))
 CELERY_TASK_ROUTES = ["signals.enqueue.route_task"]
 SIGNAL_RETENTION_DAYS = _read("SIGNAL_RETENTION_DAYS", int, 90)
 SCORE_INTERVAL_HOURS = _read("SCORE_INTERVAL_HOURS", int, 24)
-# Where a run keeps its trust vectors for its batches: shared by all workers (see operations).
-SCORING_RUN_DIR = Path(_read("SCORING_RUN_DIR", str, str(VAR_DIR / "runs")))
 
 LOG_LEVEL = _choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
 LOGGING = {

@@ -187,10 +187,12 @@ UNLINKED: dict[str, str] = {
     "admin.LogEntry (about you)": (
         "Admin history entries whose object is your account are deleted by erasure."
     ),
-    "scoring run files": (
-        "A scoring run keeps, in files under SCORING_RUN_DIR, the ids of the members it "
-        "scores and the trust of every account in the graph; they are deleted when the "
-        "run ends, minutes later, and are not exported."
+    "scoring run artefacts": (
+        "A scoring run keeps, in the database (scoring.RunArtefact), the ids of the members "
+        "it scores and the trust of every account in the graph; they are deleted when the "
+        "run ends, minutes later (or, for a run that outlived its tasks, by the janitor), "
+        "and are not exported. Its batches (scoring.ScoringBatch) keep the first and last "
+        "member id of each batch, deleted a day after the run ends."
     ),
 }
 

@@ -10,8 +10,9 @@ from profiles.enqueue import send_on_commit
 SCORING_DISPATCH = "scoring.tasks.scoring_dispatch"
 RUN_PREPARE = "scoring.tasks.run_prepare"
 SCORE_MEMBERS = "scoring.tasks.score_members"
+RUNS_SWEEP = "scoring.tasks.runs_sweep"  # the janitor; sent by beat only
 
-TASK_NAMES = (SCORING_DISPATCH, RUN_PREPARE, SCORE_MEMBERS)
+TASK_NAMES = (SCORING_DISPATCH, RUN_PREPARE, SCORE_MEMBERS, RUNS_SWEEP)
 
 
 def scoring_dispatch() -> None:

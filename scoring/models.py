@@ -81,6 +81,11 @@ class RunStatus(models.TextChoices):
     SCORING = "scoring", "Scoring batches"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    ABANDONED = "abandoned", "Abandoned (outlived its time; members released)"
+
+
+# A run in one of these has ended: it holds no member and keeps no artefact.
+RUN_ENDED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.ABANDONED)
 
 
 class SeedBasis(models.TextChoices):
@@ -90,7 +95,12 @@ class SeedBasis(models.TextChoices):
 
 
 class ScoringRun(models.Model):
-    """One scoring run: trust is computed once over the whole graph, then batches score."""
+    """One scoring run: trust is computed once over the whole graph, then batches score.
+
+    ``batches`` counts the batches not yet done; the run ends when it reaches 0. A run is
+    *live* while it has not ended and is younger than ``runs.RUN_LIVE_SECONDS``; only a
+    live run holds its members (see ``scoring.services.runs``).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -108,9 +118,49 @@ class ScoringRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Claims and the janitor look only at recent runs, or old ones not ended.
+        indexes = [models.Index(fields=["created_at"], name="scoringrun_created")]
 
     def __str__(self) -> str:
         return f"run {self.id} ({self.status})"
+
+
+class ScoringBatch(models.Model):
+    """One batch of a run: the members with ids in ``[first_user, last_user]`` that the run
+    claimed. Marked done once, whatever became of its members, so every batch counts
+    toward its run's end exactly once."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="batch_rows")
+    first_user = models.BigIntegerField()
+    last_user = models.BigIntegerField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "first_user"], name="uniq_run_batch")]
+
+    def __str__(self) -> str:
+        return f"batch {self.first_user}-{self.last_user} of {self.run_id}"
+
+
+class RunArtefact(models.Model):
+    """A part of one array a run computes once and its batches read (trust vectors, node
+    numbering), in the database every worker reaches: no shared folder. Raw bytes of a
+    1-D array; large arrays span several parts. Deleted when the run ends."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="artefacts")
+    name = models.CharField(max_length=64)
+    part = models.PositiveIntegerField(default=0)
+    dtype = models.CharField(max_length=16)
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "name", "part"], name="uniq_run_artefact")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.part}] of {self.run_id}"
 
 
 class TopicStatus(models.TextChoices):

@@ -12,10 +12,16 @@ from scoring import enqueue
 from scoring.services import runs
 
 PREPARE_OPTIONS: dict[str, Any] = dict(
-    acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=runs.PREPARE_TIME_LIMIT - 60,
+    time_limit=runs.PREPARE_TIME_LIMIT,
 )
 BATCH_OPTIONS: dict[str, Any] = dict(
-    acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=runs.BATCH_TIME_LIMIT - 60,
+    time_limit=runs.BATCH_TIME_LIMIT,
 )
 DISPATCH_OPTIONS: dict[str, Any] = dict(acks_late=True, soft_time_limit=120, time_limit=150)
 
@@ -33,6 +39,11 @@ def score_members(user_ids: list[int], run_id: str) -> int:
 @shared_task(name=enqueue.SCORING_DISPATCH, **DISPATCH_OPTIONS)
 def scoring_dispatch() -> int:
     return runs.scoring_dispatch()
+
+
+@shared_task(name=enqueue.RUNS_SWEEP, **DISPATCH_OPTIONS)
+def runs_sweep() -> dict[str, int]:
+    return runs.runs_sweep()
 
 
 # The one name before the layout step (0.1) that differs, registered for one release so

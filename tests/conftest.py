@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from influence.cache import cache_clear_own_keys
 from profiles.models import User
 from profiles.purposes import OPTIONAL_PURPOSES, Purpose
 from profiles.services import consent_withdraw, consents_record_signup
@@ -51,11 +52,10 @@ def import_queue_of(queue: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _fast_tests(settings: Any) -> Iterator[None]:
-    from django.core.cache import cache
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # allauth's rate limits count in the cache; each test starts with a clean slate.
-    cache.clear()
+    cache_clear_own_keys()
     from profiles.public_cache import _local as public_pages_in_process
 
     public_pages_in_process.clear()
@@ -184,11 +184,14 @@ class WorkerProcess:
         concurrency: int = 1,
         queue: str | None = None,
         imports: bool = True,
+        cwd: Path | None = None,
     ) -> None:
         queue = queue or TEST_QUEUE
         queues = f"{queue},{import_queue_of(queue)}" if imports else queue
         env = {
             **os.environ,
+            # The project stays importable from any working directory (another machine).
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
             "DATABASE_URL": _database_url(),
             "CELERY_QUEUE": queue,
             "CELERY_IMPORT_QUEUE": import_queue_of(queue),
@@ -205,7 +208,7 @@ class WorkerProcess:
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "-Q", queues, "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
             ],
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env=env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,

@@ -3,25 +3,31 @@
 A run numbers every account once, in memory. Members take nodes ``0..M-1`` in user-id
 order; a counterpart whose handle key is a member's connected or imported handle *is*
 that member's node (so member-to-member edges meet); any other handle key takes a node
-after the members, in key order. The numbering (``RunNodes``) is saved in the run's
-folder beside its trust vectors, and each batch maps its rows' handle keys with a binary
-search: no per-run table and no string joins, so a batch costs the same however large
-the stored graph is.
+after the members, in key order. The numbering (``RunNodes``) is saved with the run's
+trust vectors as its artefacts, in the database (``RunArtefact``), and each batch maps its
+rows' handle keys with a binary search: no per-run table and no string joins, so a batch
+costs the same however large the stored graph is.
+
+Artefacts are written once per run and read once per worker process per run (a process
+keeps the last run's arrays), so workers on any number of machines need nothing but the
+database: no shared folder.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import psycopg
-from django.db import connection
+import scipy.sparse as sp
+from django.db import connection, transaction
 from django.db.models import Model, Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from profiles.models import User
@@ -32,12 +38,13 @@ from scoring.model import (
     Graph,
     MemberBatch,
     Posts,
+    TrustContext,
     choose_seeds,
     to_unix,
 )
 from scoring.model.trust import following_weights
 from scoring.model.types import Kind
-from scoring.models import Topic, TopicStatus
+from scoring.models import RunArtefact, RunStatus, ScoringRun, Topic, TopicStatus
 from signals.models import Engagement, Follow, Post, Source
 
 KIND_IDS = {"like": int(Kind.LIKE), "reshare": int(Kind.RESHARE), "reply": int(Kind.REPLY)}
@@ -160,7 +167,7 @@ class RunNodes:
     own_nodes: Int64Array  # the member node of each own key
     keys: Int64Array  # other handle keys, ascending; node = len(members) + position
 
-    _FILES = ("members", "own_keys", "own_nodes", "keys")
+    ARRAYS = ("members", "own_keys", "own_nodes", "keys")
 
     @property
     def n_nodes(self) -> int:
@@ -179,16 +186,6 @@ class RunNodes:
         hit = own >= 0
         nodes[hit] = self.own_nodes[own[hit]]
         return nodes
-
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name in self._FILES:
-            np.save(directory / f"nodes_{name}.npy", getattr(self, name))
-
-    @classmethod
-    def load(cls, directory: Path) -> RunNodes:
-        arrays = {n: np.load(directory / f"nodes_{n}.npy", mmap_mode="r") for n in cls._FILES}
-        return cls(**arrays)
 
 
 def _positions(sorted_values: Int64Array, values: Int64Array) -> Int64Array:
@@ -474,3 +471,135 @@ def _with_nodes(nodes: RunNodes, rows: list[tuple[Any, ...]]) -> list[tuple[Any,
     """Rows with their handle key replaced by its node; keys the run never saw drop out."""
     found = nodes.key_nodes([row[1] for row in rows]).tolist()
     return [(row[0], node, *row[2:]) for row, node in zip(rows, found, strict=True) if node >= 0]
+
+
+# --- A run's artefacts ----------------------------------------------------------------
+
+# Bytes per stored part: far below PostgreSQL's 1 GB limit on one value, and small enough
+# that writing or reading a part never holds a second full copy of a large array.
+ARTEFACT_PART_BYTES = 16 * 1024 * 1024
+_TRUST_META = "trust.meta"
+
+# The arrays of the last run this process read: (run id, trust, numbering).
+_loaded: tuple[uuid.UUID, TrustContext, RunNodes] | None = None
+
+
+def _run_arrays(ctx: TrustContext, nodes: RunNodes) -> dict[str, npt.NDArray[Any]]:
+    arrays: dict[str, npt.NDArray[Any]] = {
+        f"trust.{name}": getattr(ctx, name) for name in TrustContext._VECTORS
+    }
+    arrays["trust.engage_data"] = ctx.engage.data
+    arrays["trust.engage_indices"] = ctx.engage.indices
+    arrays["trust.engage_indptr"] = ctx.engage.indptr
+    arrays[_TRUST_META] = np.array([ctx.iterations, int(ctx.converged)], dtype=np.int64)
+    arrays.update({f"nodes.{name}": getattr(nodes, name) for name in RunNodes.ARRAYS})
+    return arrays
+
+
+def run_artefacts_save(*, run_id: uuid.UUID, ctx: TrustContext, nodes: RunNodes) -> bool:
+    """Store a run's trust and numbering and move it from preparing to scoring, in one
+    transaction; returns False (and stores nothing) if the run was no longer preparing.
+
+    Parts a crashed earlier attempt may have left are replaced.
+    """
+    with transaction.atomic():
+        run = ScoringRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != RunStatus.PREPARING:
+            return False
+        RunArtefact.objects.filter(run_id=run_id).delete()
+        for name, array in _run_arrays(ctx, nodes).items():
+            flat = np.ascontiguousarray(array).reshape(-1)
+            raw = flat.view(np.uint8).data
+            starts = range(0, max(len(raw), 1), ARTEFACT_PART_BYTES)
+            for part, start in enumerate(starts):
+                _part_insert(
+                    run_id, name, part, flat.dtype.str, raw[start : start + ARTEFACT_PART_BYTES]
+                )
+        ScoringRun.objects.filter(pk=run_id).update(status=RunStatus.SCORING)
+        return True
+
+
+def _part_insert(run_id: uuid.UUID, name: str, part: int, dtype: str, data: memoryview) -> None:
+    """One part. On PostgreSQL the bytes go as a binary parameter (Django's cursors bind
+    client-side, as hex text twice the size) into a column stored uncompressed (migration
+    0012): together they took writing a 1M-member run's 100 MB from 25 s to under 2 s."""
+    if connection.vendor != "postgresql":
+        RunArtefact.objects.create(run_id=run_id, name=name, part=part, dtype=dtype, data=data)
+        return
+    connection.ensure_connection()
+    sql = (
+        f"INSERT INTO {_t(RunArtefact)} (run_id, name, part, dtype, data) "
+        "VALUES (%s, %s, %s, %s, %b)"
+    )
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, [run_id, name, part, dtype, data])
+
+
+def _part_read(pk: int) -> bytes | memoryview:
+    if connection.vendor != "postgresql":
+        return RunArtefact.objects.filter(pk=pk).values_list("data", flat=True).get()
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"SELECT data FROM {_t(RunArtefact)} WHERE id = %s", [pk], binary=True)
+        found = cursor.fetchone()
+    if found is None:
+        raise LookupError(f"artefact part {pk} is gone")
+    return found[0]
+
+
+def run_artefacts_load(*, run_id: uuid.UUID) -> tuple[TrustContext, RunNodes]:
+    """A run's trust and numbering, read from the database once per process and run.
+
+    Raises ``LookupError`` when the run has no artefacts (it ended, or never prepared).
+    """
+    global _loaded
+    if _loaded is not None and _loaded[0] == run_id:
+        return _loaded[1], _loaded[2]
+    _loaded = None  # let the previous run's arrays go before reading this one's
+    index = list(
+        RunArtefact.objects.filter(run_id=run_id)
+        .order_by("name", "part")
+        .values_list("pk", "name", "dtype", Length("data"))
+    )
+    if not index:
+        raise LookupError(f"run {run_id} has no artefacts")
+    sizes: dict[str, int] = {}
+    for _, name, _, size in index:
+        sizes[name] = sizes.get(name, 0) + int(size or 0)
+    buffers = {name: np.empty(size, dtype=np.uint8) for name, size in sizes.items()}
+    filled = dict.fromkeys(sizes, 0)
+    dtypes: dict[str, str] = {}
+    for pk, name, dtype, _ in index:
+        data = _part_read(pk)
+        chunk = np.frombuffer(data, dtype=np.uint8)
+        buffers[name][filled[name] : filled[name] + len(chunk)] = chunk
+        filled[name] += len(chunk)
+        dtypes[name] = dtype
+        del data, chunk
+    arrays = {name: buf.view(np.dtype(dtypes[name])) for name, buf in buffers.items()}
+    meta = arrays.pop(_TRUST_META)
+    n = len(arrays["trust.weight"])
+    engage = sp.csr_array(
+        (arrays["trust.engage_data"], arrays["trust.engage_indices"],
+         arrays["trust.engage_indptr"]),
+        shape=(n, n),
+        copy=False,
+    )  # fmt: skip
+    ctx = TrustContext(
+        **{name: arrays[f"trust.{name}"] for name in TrustContext._VECTORS},
+        engage=engage,
+        iterations=int(meta[0]),
+        converged=bool(meta[1]),
+    )
+    nodes = RunNodes(**{name: arrays[f"nodes.{name}"] for name in RunNodes.ARRAYS})
+    _loaded = (run_id, ctx, nodes)
+    return ctx, nodes
+
+
+def run_artefacts_delete(*, run_id: uuid.UUID) -> int:
+    """Delete what a run kept for its batches; returns how many parts went."""
+    global _loaded
+    if _loaded is not None and _loaded[0] == run_id:
+        _loaded = None
+    deleted, _ = RunArtefact.objects.filter(run_id=run_id).delete()
+    return deleted

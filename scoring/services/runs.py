@@ -1,10 +1,19 @@
 """Scoring: who is due, runs and batches, and writing under the consent lock (invariant 2).
 
 A run: the dispatcher claims due members and creates a ``ScoringRun``; ``run_prepare``
-numbers the graph's accounts and computes trust once, saving both in the run's folder; then one
-task per batch of members (partitioned by member id) loads their signals, calls the pure
-model and writes the batch in one transaction that locks the members' rows and re-checks
-their consent. Every step is idempotent, so a redelivered message changes nothing.
+numbers the graph's accounts and computes trust once, saving both as the run's artefacts
+in the database; then one task per batch of members (partitioned by member id) loads
+their signals, calls the pure model and writes the batch in one transaction that locks the
+members' rows and re-checks their consent. Every step is idempotent, so a redelivered
+message changes nothing.
+
+Runs always end. A run is *live* while it has not ended and is younger than
+``RUN_LIVE_SECONDS`` (twice the longest time limit of its tasks); only a live run holds
+its members, and no claim takes a member a live run holds. Each batch is counted once
+toward its run's end, whatever became of its members (withdrew, erased, released). The
+janitor (``runs_sweep``, on beat) ends runs that outlive ``RUN_LIVE_SECONDS``: finished
+if every batch was counted, abandoned otherwise; either way their members are released
+and their artefacts deleted.
 """
 
 from __future__ import annotations
@@ -30,13 +39,16 @@ from profiles.purposes import Purpose
 from profiles.selectors import users_with_active_consent
 from scoring import enqueue as queue
 from scoring.hooks import labels_denied
-from scoring.model import MODEL_VERSION, MemberScore, TrustContext, score_batch
+from scoring.model import MODEL_VERSION, MemberScore, score_batch
 from scoring.model import trust_context as compute_trust
 from scoring.models import (
+    RUN_ENDED,
     GamingFlag,
+    RunArtefact,
     RunStatus,
     Score,
     ScoreSnapshot,
+    ScoringBatch,
     ScoringRun,
     ScoringState,
     Topic,
@@ -56,6 +68,16 @@ log = logging.getLogger(__name__)
 # seconds, far inside the task time limit.
 BATCH_SIZE = 2000
 
+# Hard time limits (seconds) of a run's tasks (scoring/tasks.py uses these); the soft
+# limit is a minute earlier, so a task can give its members back before it is killed.
+PREPARE_TIME_LIMIT = 1860
+BATCH_TIME_LIMIT = 660
+# A run older than this has outlived any task of its own: it holds no member any more and
+# the janitor ends it. Twice the longest task limit leaves room for a batch that waited
+# in the queue behind a whole preparation.
+RUN_LIVE_SECONDS = 2 * max(PREPARE_TIME_LIMIT, BATCH_TIME_LIMIT)
+BATCH_ROWS_KEPT = timedelta(days=1)
+
 
 def scorable_members() -> QuerySet[User]:
     """The one definition of who may be scored: active, current scoring consent."""
@@ -66,50 +88,79 @@ def scorable_members() -> QuerySet[User]:
 
 
 def scoring_schedule_now(*, user_id: int) -> None:
-    """Mark a member due now; the dispatcher (or a direct request) picks them up."""
+    """Mark a member due now; the dispatcher picks them up.
+
+    A claim is left alone: a live run keeps its member, and because the member is now due
+    after that run began, its batch does not push the due time back, so the next
+    dispatch after the run scores the member again, on the new data.
+    """
     ScoringState.objects.update_or_create(
-        user_id=user_id, defaults={"next_score_due": timezone.now(), "claimed_run": None}
+        user_id=user_id, defaults={"next_score_due": timezone.now()}
     )
 
 
 def score_request(*, user_id: int) -> None:
-    """Score one member soon: due now in the database, and a dispatch after commit."""
+    """Score one member soon: due now in the database, and a dispatch after commit. The
+    one way any caller (imports, syncs, the command, disputes) asks for a score."""
     scoring_schedule_now(user_id=user_id)
 
     queue.scoring_dispatch()
 
 
-def scoring_dispatch(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Claim every due member for a new run and enqueue its preparation; returns the count.
+def members_held() -> Q:
+    """Scoring states held by a live run, as a condition on ``ScoringState``.
 
-    Claims are conditional, so dispatchers running at once never claim a member twice. A
-    claim older than twice the task time limit is stale (its worker died and the message
-    was lost) and is claimed again: the database alone decides what is due.
+    Held: claimed by a run that has not ended, with a claim younger than
+    ``RUN_LIVE_SECONDS`` (a claim is made when its run is created, so its age is the
+    run's). The age is a column of the row itself, so a claim racing another is
+    re-checked on the row it would take; the run's status, read from a subquery, lets a
+    member go as soon as its run has ended.
     """
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
-    # A new model version rescores everyone scored by an older one.
-    ScoringState.objects.filter(user__score__isnull=False, next_score_due__gt=now).exclude(
-        user__score__model_version=MODEL_VERSION
-    ).update(next_score_due=now)
+    live_since = timezone.now() - timedelta(seconds=RUN_LIVE_SECONDS)
+    # Only runs young enough to matter: older claims are free by their age alone.
+    recent = ScoringRun.objects.filter(created_at__gte=live_since)
+    ended = recent.filter(status__in=RUN_ENDED).values("pk")
+    return Q(claimed_run__isnull=False) & Q(claimed_at__gte=live_since) & ~Q(claimed_run__in=ended)
+
+
+def _members_claim(*, user_ids: Sequence[int] | None = None) -> ScoringRun | None:
+    """Claim every due, scorable member no live run holds (only ``user_ids`` if given) for
+    a new run; None when there is nobody. The one claim, used by every way of scoring."""
     run = ScoringRun(model_version=MODEL_VERSION)
+    now = run.created_at
     with transaction.atomic():
         claimable = ScoringState.objects.filter(
             user__in=scorable_members(), next_score_due__lte=now
-        ).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        ).exclude(members_held())
+        if user_ids is not None:
+            claimable = claimable.filter(of_members(user_ids))
         run.save()
         claimed = claimable.update(claimed_run=run.pk, claimed_at=now)
         if not claimed:
             run.delete()
-            return 0
+            return None
         run.members = claimed
         run.save(update_fields=["members"])
+    return run
+
+
+def scoring_dispatch(*, batch_size: int = BATCH_SIZE) -> int:
+    """Claim every due member for a new run and enqueue its preparation; returns the count.
+
+    Claims are conditional, so dispatchers running at once never claim a member twice, and
+    never one a live run holds: the database alone decides what is due.
+    """
+    now = timezone.now()
+    # A new model version rescores everyone scored by an older one.
+    ScoringState.objects.filter(user__score__isnull=False, next_score_due__gt=now).exclude(
+        user__score__model_version=MODEL_VERSION
+    ).update(next_score_due=now)
+    with transaction.atomic():
+        run = _members_claim()
+        if run is None:
+            return 0
         queue.run_prepare(run_id=run.pk, batch_size=batch_size)
-    return claimed
-
-
-def run_dir(run_id: uuid.UUID) -> Path:
-    return Path(settings.SCORING_RUN_DIR) / str(run_id)
+    return run.members
 
 
 def run_prepare(
@@ -117,7 +168,8 @@ def run_prepare(
 ) -> list[list[int]]:
     """Number the graph, compute trust once, save it, enqueue the batches; returns them.
 
-    Idempotent: a run already past preparation only has its batches enqueued again.
+    Idempotent: a run already past preparation only has its unfinished batches enqueued
+    again; a run that has ended, nothing.
     """
     run = ScoringRun.objects.filter(pk=run_id).first()
     if run is None or run.status not in (RunStatus.PREPARING, RunStatus.SCORING):
@@ -127,23 +179,52 @@ def run_prepare(
             _run_trust(run_id)
         except BaseException:
             # Give the members back, so the next dispatch takes them into a fresh run.
-            ScoringRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED)
-            ScoringState.objects.filter(claimed_run=run_id).update(
-                claimed_run=None, claimed_at=None
-            )
-            shutil.rmtree(run_dir(run_id), ignore_errors=True)
+            run_end(run_id=run_id, status=RunStatus.FAILED)
             raise
-    ids = list(
-        ScoringState.objects.filter(claimed_run=run_id)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-    )
-    batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
-    ScoringRun.objects.filter(pk=run_id).update(batches=len(batches))
+        if not ScoringRun.objects.filter(pk=run_id, status=RunStatus.SCORING).exists():
+            return []  # ended meanwhile (the janitor abandoned it)
+    batches = _batches_plan(run_id=run_id, batch_size=batch_size)
     for batch in batches if enqueue else []:
         queue.score_members(user_ids=batch, run_id=run_id)
-    if not batches:
-        run_finish(run_id=run_id)
+    if not ScoringBatch.objects.filter(run_id=run_id, done_at__isnull=True).exists():
+        run_end(run_id=run_id, status=RunStatus.DONE)
+    return batches
+
+
+def _batches_plan(*, run_id: uuid.UUID, batch_size: int) -> list[list[int]]:
+    """The run's batches not yet done, as lists of the members each still holds; the first
+    time, cut the claimed members into batches and record them (``ScoringBatch``)."""
+    with transaction.atomic():
+        ScoringRun.objects.select_for_update().filter(pk=run_id).first()
+        ids = list(
+            ScoringState.objects.filter(claimed_run=run_id)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+        planned = list(
+            ScoringBatch.objects.filter(run_id=run_id, done_at__isnull=True)
+            .order_by("first_user")
+            .values_list("first_user", "last_user")
+        )
+        if planned or ScoringBatch.objects.filter(run_id=run_id).exists():
+            ranges = planned
+        else:
+            cut = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+            ranges = [(b[0], b[-1]) for b in cut]
+            ScoringBatch.objects.bulk_create(
+                ScoringBatch(run_id=run_id, first_user=first, last_user=last)
+                for first, last in ranges
+            )
+            ScoringRun.objects.filter(pk=run_id).update(batches=len(ranges))
+    found = np.asarray(ids, dtype=np.int64)
+    batches = []
+    for first, last in ranges:
+        lo, hi = np.searchsorted(found, [first, last + 1])
+        held = found[lo:hi].tolist()
+        if held:
+            batches.append(held)
+        else:  # every member of the batch is gone: it is done already
+            _batch_done(run_id=run_id, user_ids=[first])
     return batches
 
 
@@ -161,13 +242,13 @@ def _run_trust(run_id: uuid.UUID) -> None:
     ctx = compute_trust(g, seeds)
     n_edges = int(g.engage.nnz + g.transition_t.nnz)
     del g
-    ctx.save(run_dir(run_id))
-    nodes.save(run_dir(run_id))
     iterations = ctx.iterations
+    _free_promptly()
+    if not graph.run_artefacts_save(run_id=run_id, ctx=ctx, nodes=nodes):
+        return  # another delivery of this preparation got there first
     del ctx, nodes
     _free_promptly()
-    ScoringRun.objects.filter(pk=run_id, status=RunStatus.PREPARING).update(
-        status=RunStatus.SCORING,
+    ScoringRun.objects.filter(pk=run_id).update(
         nodes=n_nodes,
         edges=n_edges,
         seeds=len(seeds),
@@ -196,14 +277,14 @@ _M_MMAP_THRESHOLD = -3
 
 
 def score_members_now(*, user_ids: Sequence[int]) -> int:
-    """Score members in this process, through a whole run (operators' commands, benchmarks)."""
+    """Score members in this process, through a whole run (tests and benchmarks); returns
+    how many scores were written. It claims through the one claim, so a member a live
+    run holds is left to that run."""
     for user_id in user_ids:
         scoring_schedule_now(user_id=user_id)
-    now = timezone.now()
-    run = ScoringRun.objects.create(model_version=MODEL_VERSION, members=len(user_ids))
-    ScoringState.objects.filter(user_id__in=user_ids, user__in=scorable_members()).update(
-        claimed_run=run.pk, claimed_at=now
-    )
+    run = _members_claim(user_ids=user_ids)
+    if run is None:
+        return 0
     written = 0
     for batch in run_prepare(run_id=run.pk, enqueue=False):
         written += score_members(user_ids=batch, run_id=run.pk)
@@ -211,12 +292,23 @@ def score_members_now(*, user_ids: Sequence[int]) -> int:
 
 
 def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
-    """Score one batch of a run; returns how many scores were written."""
+    """Score one batch of a run; returns how many scores were written.
+
+    Only members the run still holds are scored; the batch counts toward the run's end
+    even when none are left.
+    """
+    if not user_ids:
+        return 0
     run = ScoringRun.objects.filter(pk=run_id).first()
     if run is None or run.status != RunStatus.SCORING:
         return 0
+    ScoringBatch.objects.filter(_batch_of(run_id, user_ids), started_at__isnull=True).update(
+        started_at=timezone.now()
+    )
     allowed = set(
-        scorable_members().filter(of_members(user_ids, "pk")).values_list("pk", flat=True)
+        scorable_members()
+        .filter(of_members(user_ids, "pk"), scoring_state__claimed_run=run_id)
+        .values_list("pk", flat=True)
     )
     with_data = set(
         Source.objects.filter(of_members(allowed)).values_list("user_id", flat=True).distinct()
@@ -225,11 +317,16 @@ def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
     # Nothing to score a member on (no source yet, or the last one disconnected): no score,
     # rather than a meaningless 1.00, and none left over from data no longer held.
     no_data = allowed - with_data
-    scores_clear(user_ids=[uid for uid in user_ids if uid in no_data])
+    scores_clear(user_ids=[uid for uid in user_ids if uid in no_data], since=run.created_at)
     written = 0
     if ids:
-        ctx = TrustContext.load(run_dir(run_id))
-        nodes = graph.RunNodes.load(run_dir(run_id))
+        try:
+            ctx, nodes = graph.run_artefacts_load(run_id=run_id)
+        except LookupError:
+            # Ended meanwhile (the janitor took it), or prepared by a release that kept
+            # artefacts in files: nothing to score against; the janitor ends the run.
+            log.warning("run %s has no artefacts; batch skipped", run_id)
+            return 0
         batch = graph.member_batch_load(nodes=nodes, user_ids=ids)
         deny = labels_denied()
         results = score_batch(batch, ctx, now=int(timezone.now().timestamp()), deny_topics=deny)
@@ -238,9 +335,18 @@ def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
     return written
 
 
+def _batch_of(run_id: uuid.UUID, user_ids: Sequence[int]) -> Q:
+    """The batch row a message's members belong to: batches are disjoint id ranges."""
+    first = min(user_ids)
+    return Q(run_id=run_id, first_user__lte=first, last_user__gte=first)
+
+
 @transaction.atomic
-def scores_clear(*, user_ids: Sequence[int]) -> None:
-    """Drop the current score and flags of members with no data left; history stays."""
+def scores_clear(*, user_ids: Sequence[int], since: datetime | None = None) -> None:
+    """Drop the current score and flags of members with no data left; history stays.
+
+    A member asked for again after ``since`` (their run's start) stays due.
+    """
     if not user_ids:
         return
     members = of_members(user_ids)
@@ -248,29 +354,94 @@ def scores_clear(*, user_ids: Sequence[int]) -> None:
     list(locked.values_list("pk"))
     Score.objects.filter(members).delete()
     GamingFlag.objects.filter(members).delete()
-    ScoringState.objects.filter(members).update(next_score_due=None)
+    states = ScoringState.objects.filter(members)
+    if since is not None:
+        states = states.filter(next_score_due__lte=since)
+    states.update(next_score_due=None)
     public_page_cache_clear(user_ids=user_ids)
 
 
 def _batch_done(*, run_id: uuid.UUID, user_ids: Sequence[int]) -> None:
+    """Release the batch's members and count the batch toward its run's end, once."""
     with transaction.atomic():
-        released = ScoringState.objects.filter(of_members(user_ids), claimed_run=run_id).update(
+        ScoringState.objects.filter(of_members(user_ids), claimed_run=run_id).update(
             claimed_run=None, claimed_at=None
         )
-        if not released:
+        counted = ScoringBatch.objects.filter(
+            _batch_of(run_id, user_ids), done_at__isnull=True
+        ).update(done_at=timezone.now())
+        if not counted:
             return  # a redelivered batch: already counted
         ScoringRun.objects.filter(pk=run_id).update(batches=F("batches") - 1)
         remaining = ScoringRun.objects.filter(pk=run_id).values_list("batches", flat=True).first()
     if remaining is not None and remaining <= 0:
-        run_finish(run_id=run_id)
+        run_end(run_id=run_id, status=RunStatus.DONE)
 
 
-def run_finish(*, run_id: uuid.UUID) -> None:
-    """Mark a run done and drop what it kept only for its batches."""
-    ScoringRun.objects.filter(pk=run_id).exclude(status=RunStatus.DONE).update(
-        status=RunStatus.DONE, finished_at=timezone.now()
+def run_end(*, run_id: uuid.UUID, status: RunStatus) -> bool:
+    """End a run (done, failed or abandoned): release any member it still holds and delete
+    its artefacts, in one transaction. Returns False if it had ended already."""
+    with transaction.atomic():
+        ended = (
+            ScoringRun.objects.filter(pk=run_id)
+            .exclude(status__in=RUN_ENDED)
+            .update(status=status, finished_at=timezone.now())
+        )
+        ScoringState.objects.filter(claimed_run=run_id).update(claimed_run=None, claimed_at=None)
+        graph.run_artefacts_delete(run_id=run_id)
+        if ended and status == RunStatus.DONE and _asked_during(run_id):
+            # Their requests' dispatches found them held by this run: dispatch again now,
+            # rather than at beat's next tick.
+            queue.scoring_dispatch()
+    return bool(ended)
+
+
+def _asked_during(run_id: uuid.UUID) -> bool:
+    """Whether anyone asked for a score while this run was going, and is still due."""
+    started = ScoringRun.objects.filter(pk=run_id).values_list("created_at", flat=True).first()
+    if started is None:
+        return False
+    return ScoringState.objects.filter(
+        next_score_due__gt=started, next_score_due__lte=timezone.now(), claimed_run__isnull=True
+    ).exists()
+
+
+def runs_sweep() -> dict[str, int]:
+    """The janitor: end every run older than ``RUN_LIVE_SECONDS`` that has not ended
+    (done if all its batches were counted, else abandoned), then drop artefacts and claims
+    any ended run left behind. Returns counts by what was done."""
+    cutoff = timezone.now() - timedelta(seconds=RUN_LIVE_SECONDS)
+    outlived = ScoringRun.objects.filter(created_at__lt=cutoff).exclude(status__in=RUN_ENDED)
+    done = abandoned = 0
+    for run_id, status, remaining in outlived.values_list("pk", "status", "batches"):
+        if status == RunStatus.SCORING and remaining <= 0:
+            done += run_end(run_id=run_id, status=RunStatus.DONE)
+        else:
+            abandoned += run_end(run_id=run_id, status=RunStatus.ABANDONED)
+            log.warning("scoring run %s abandoned after %s s", run_id, RUN_LIVE_SECONDS)
+    ended = ScoringRun.objects.filter(status__in=RUN_ENDED).values("pk")
+    parts, _ = RunArtefact.objects.filter(run__in=ended).delete()
+    released = ScoringState.objects.filter(claimed_run__in=ended).update(
+        claimed_run=None, claimed_at=None
     )
-    shutil.rmtree(run_dir(run_id), ignore_errors=True)
+    # Batch rows carry member ids (their ranges' bounds): kept a day for operators, then gone.
+    batches, _ = ScoringBatch.objects.filter(
+        run__status__in=RUN_ENDED, run__finished_at__lt=timezone.now() - BATCH_ROWS_KEPT
+    ).delete()
+    _legacy_run_folders_delete()
+    return {
+        "done": done,
+        "abandoned": abandoned,
+        "artefacts": parts,
+        "released": released,
+        "batches": batches,
+    }
+
+
+def _legacy_run_folders_delete() -> None:
+    """Runs before 0.3 kept their artefacts in files under ``VAR_DIR/runs``; remove any
+    left on this machine. Drop in the release after next."""
+    shutil.rmtree(Path(settings.VAR_DIR) / "runs", ignore_errors=True)
 
 
 @transaction.atomic
@@ -331,7 +502,9 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
          for uid in shown for f in results[uid].flags],
     )  # fmt: skip
     _topics_write(ids=ids, results=results, now=now)
-    ScoringState.objects.filter(members).update(
+    # Members asked for again after the run began stay due, for the data that came since.
+    started = ScoringRun.objects.filter(pk=run_id).values_list("created_at", flat=True).first()
+    ScoringState.objects.filter(members, next_score_due__lte=started or now).update(
         next_score_due=now + timedelta(hours=settings.SCORE_INTERVAL_HOURS)
     )
     ImportJob.objects.filter(members, status=ImportStatus.SCORING).update(

@@ -2,37 +2,55 @@
 
 from __future__ import annotations
 
-import io
+import functools
 import os
 import random
 import time
 import uuid
+from datetime import datetime
 
 import pytest
-from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
-from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import consent_withdraw
-from scoring.models import Score, ScoreSnapshot, ScoringState
+from scoring.models import Score, ScoreSnapshot, ScoringBatch, ScoringState
 from scoring.services.runs import score_request, scoring_dispatch, scoring_schedule_now
-from signals.archive import read_archive
-from signals.models import Engagement, Follow, Post, SourceKind
-from signals.services.imports import signals_store
-from tests.conftest import WorkerProcess, make_member, private_queue, wait_for
-from tests.samples import archive_text
+from signals.models import Engagement, Follow, Post
+from tests.conftest import WorkerProcess, private_queue, wait_for
+from tests.integration.members import member_with_signals
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-RACE_ITERATIONS = int(os.environ.get("RACE_ITERATIONS", "200"))
+RACE_ITERATIONS = int(os.environ.get("RACE_ITERATIONS", "100"))
+# The share of rounds whose withdrawal must land while the worker is mid-batch (its batch
+# started and not yet counted), or the test has not shown the race it is about.
+MIN_MID_BATCH = 0.2
 
 
-def member_with_signals(n: int) -> User:
-    user = make_member(f"racer{n}@example.org", [Purpose.SCORING])
-    text = archive_text(handle=f"racer{n}@example.social", counterparts=[f"fan{n}@x.social"])
-    archive = read_archive(io.BytesIO(text.encode()), secret=settings.HANDLE_HASH_KEY)
-    signals_store(user_id=user.pk, archive=archive, kind=SourceKind.ARCHIVE, verified=False)
-    return user
+def batch_started(user_id: int) -> bool:
+    """Whether the batch holding this member has started (or already scored them)."""
+    run = ScoringState.objects.filter(user_id=user_id).values_list("claimed_run", flat=True)
+    held = run.first()
+    started = held is not None and ScoringBatch.objects.filter(
+        run_id=held, first_user__lte=user_id, last_user__gte=user_id, started_at__isnull=False
+    )
+    return bool(started and started.exists()) or Score.objects.filter(user_id=user_id).exists()
+
+
+def mid_batch(user_id: int, run: uuid.UUID | None, at: datetime) -> bool:
+    """Whether the run holding the member at `at` had its batch running then."""
+    return (
+        run is not None
+        and ScoringBatch.objects.filter(
+            Q(done_at__isnull=True) | Q(done_at__gt=at),
+            run_id=run,
+            first_user__lte=user_id,
+            last_user__gte=user_id,
+            started_at__lt=at,
+        ).exists()
+    )
 
 
 def test_withdrawing_while_scoring_tasks_run_never_leaves_a_score(
@@ -40,13 +58,29 @@ def test_withdrawing_while_scoring_tasks_run_never_leaves_a_score(
 ) -> None:
     rng = random.Random(2026)
     racers = []
+    landed = []
     for n in range(RACE_ITERATIONS):
         user = member_with_signals(n)
         score_request(user_id=user.pk)  # enqueued at once: autocommit
-        # Withdraw at a random moment: before, during or after the worker's write.
-        time.sleep(rng.uniform(0, 0.04))
+        # Most rounds withdraw at a random moment of the batch's life, once it has
+        # started; the others at a random moment after the request (before the run, or
+        # while it prepares).
+        if rng.random() < 0.8:
+            wait_for(
+                functools.partial(batch_started, user.pk),
+                timeout=30,
+                what="the batch to start",
+                interval=0.002,
+            )
+            time.sleep(rng.uniform(0, 0.03))
+        else:
+            time.sleep(rng.uniform(0, 0.04))
+        holder = ScoringState.objects.filter(user=user).values_list("claimed_run", flat=True)
+        run = holder.first()
+        at = timezone.now()
         consent_withdraw(user=user, purpose=Purpose.SCORING)
         racers.append(user.pk)
+        landed.append((user.pk, run, at))
 
     # A sentinel member who keeps consent: once it is scored, the queue before it is done.
     sentinel = member_with_signals(10_000)
@@ -59,6 +93,11 @@ def test_withdrawing_while_scoring_tasks_run_never_leaves_a_score(
     for model in (Score, ScoreSnapshot, Post, Engagement, Follow, ScoringState):
         left = model.objects.filter(user_id__in=racers).count()
         assert left == 0, f"{left} {model.__name__} rows outlived a withdrawal"
+    raced = sum(mid_batch(uid, run, at) for uid, run, at in landed)
+    print(f"\n{raced} of {len(landed)} withdrawals landed mid-batch")
+    assert raced >= MIN_MID_BATCH * len(landed), (
+        f"only {raced} of {len(landed)} withdrawals landed while the worker was mid-batch"
+    )
 
 
 # Redelivery after a crash needs a broker with acks (Redis); the embedded filesystem broker

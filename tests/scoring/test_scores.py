@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
+from django.db import DatabaseError
 
 from moderation.models import DeniedTopic
 from profiles.models import User
@@ -24,7 +23,6 @@ from scoring.models import (
     TopicStatus,
 )
 from scoring.services.runs import (
-    run_dir,
     run_prepare,
     score_members,
     score_members_now,
@@ -57,7 +55,8 @@ def test_a_run_says_what_seeded_trust_and_cleans_up_after_itself(alice: User) ->
     run = ScoringRun.objects.get()
     assert run.status == RunStatus.DONE
     assert run.seed_basis == SeedBasis.MEMBERS  # an archive alone is never verified
-    assert not run_dir(run.pk).exists()
+    assert run.artefacts.count() == 0
+    assert ScoringState.objects.get(user=alice).claimed_run is None
 
 
 def test_scoring_never_happens_without_consent_even_when_asked_by_hand(
@@ -188,23 +187,40 @@ def test_withdrawing_scoring_deletes_connector_tokens(alice: User) -> None:
     assert not Source.objects.exists()
 
 
-def test_a_failed_preparation_gives_its_members_back_for_the_next_run(
-    alice: User, settings: Any, tmp_path: Path
-) -> None:
+def test_a_failed_preparation_gives_its_members_back_for_the_next_run(alice: User) -> None:
+    from django.db import connection
+
     from scoring.services.runs import scoring_schedule_now
 
     imported(alice)
     scoring_schedule_now(user_id=alice.pk)
     assert scoring_dispatch() == 1
     run = ScoringRun.objects.get()
-    # A real failure: the run folder's parent is a file, so saving trust vectors fails.
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")
-    settings.SCORING_RUN_DIR = blocker
+    # A real failure: the database refuses to store the run's artefacts (as a full disk
+    # would), so preparation fails after computing trust.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'could not extend file'; END $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON scoring_runartefact "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON scoring_runartefact "
+                "BEGIN SELECT RAISE(ABORT, 'could not extend file'); END"
+            )
 
-    with pytest.raises(OSError):
+    with pytest.raises(DatabaseError, match="could not extend file"):
         run_prepare(run_id=run.pk, enqueue=False)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
+    assert not run.artefacts.exists()
     assert ScoringState.objects.get(user=alice).claimed_run is None
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER refuse ON scoring_runartefact" if connection.vendor ==
+                       "postgresql" else "DROP TRIGGER refuse")  # fmt: skip
     assert scoring_dispatch() == 1  # taken again at once

@@ -361,10 +361,10 @@ class Command(BaseCommand):
         from profiles.models import User
         from profiles.purposes import Purpose
         from profiles.selectors import has_active_consent
-        from scoring.model import TrustContext, score_batch
-        from scoring.models import Score, ScoringRun, ScoringState
+        from scoring.model import score_batch
+        from scoring.models import RunStatus, Score, ScoringRun, ScoringState
         from scoring.services import graph
-        from scoring.services.runs import run_dir, run_prepare, scoring_schedule_now
+        from scoring.services.runs import run_end, run_prepare, scoring_schedule_now
 
         ids = list(
             User.objects.filter(email__endswith=f"@{BENCH_DOMAIN}")
@@ -375,10 +375,11 @@ class Command(BaseCommand):
         run = ScoringRun.objects.create(model_version="naive", members=len(ids))
         for uid in ids:
             scoring_schedule_now(user_id=uid)
-        ScoringState.objects.filter(user_id__in=ids).update(claimed_run=run.pk)
+        ScoringState.objects.filter(user_id__in=ids).update(
+            claimed_run=run.pk, claimed_at=run.created_at
+        )
         run_prepare(run_id=run.pk, enqueue=False)
-        ctx = TrustContext.load(run_dir(run.pk))
-        nodes = graph.RunNodes.load(run_dir(run.pk))
+        ctx, nodes = graph.run_artefacts_load(run_id=run.pk)
         t0 = time.perf_counter()
         for uid in ids:
             if not has_active_consent(user_id=uid, purpose=Purpose.SCORING):
@@ -395,9 +396,7 @@ class Command(BaseCommand):
                     },
                 )  # fmt: skip
         wall = time.perf_counter() - t0
-        from scoring.services.runs import run_finish
-
-        run_finish(run_id=run.pk)
+        run_end(run_id=run.pk, status=RunStatus.DONE)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return {"members": len(ids), "rate": len(ids) / wall, "rss": rss}
 

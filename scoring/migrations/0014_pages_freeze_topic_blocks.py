@@ -23,7 +23,7 @@ def blocks_from_blocked_topics(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scoring", "0010_models_moved_out"),
+        ("scoring", "0013_runs_created_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
