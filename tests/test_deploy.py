@@ -38,7 +38,7 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
         env={**base_env(), "VAR_DIR": str(tmp_path), **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # collectstatic compresses the API docs (Swagger UI, Redoc) too
     )
 
 

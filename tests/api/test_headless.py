@@ -61,7 +61,9 @@ def test_headless_signup_with_the_consent_step_records_exactly_what_was_ticked(s
 def test_headless_signin_gives_a_session_token_for_the_api(alice: User) -> None:
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)
+    EmailAddress.objects.update_or_create(
+        user=alice, email=alice.email, defaults={"verified": True, "primary": True}
+    )
     response = Client().post(
         "/_allauth/app/v1/auth/login",
         {"email": alice.email, "password": PASSWORD},

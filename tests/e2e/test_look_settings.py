@@ -104,6 +104,10 @@ def test_account_settings_shows_sign_in_and_data_controls(client: Client, alice:
         ("Manage sign-in connections", "/accounts/3rdparty/"),
         ("Download your data", "/account/export/"),
         ("Delete your account", "/account/delete/"),
+        ("Public profile", "/account/profile/"),
+        ("Notifications", "/notifications/"),
+        ("API tokens", "/account/api-tokens/"),
+        ("Activity on your account", "/account/activity/"),
     ]:
         assert text in html, text
         assert f'href="{url}"' in html, url

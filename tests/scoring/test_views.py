@@ -38,7 +38,7 @@ def test_the_upload_page_refuses_without_scoring_consent(client, bob: User) -> N
         reverse("import_new"),
         {"archive": SimpleUploadedFile("a.jsonl", archive_text().encode())},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "needs your consent" in response.content.decode()
     assert not ImportJob.objects.exists()
 
@@ -51,7 +51,7 @@ def test_an_upload_over_the_limit_is_stopped_while_streaming(client, alice: User
     # Content-Length is within the slack the view allows, so the handler must catch it.
     settings.IMPORT_MAX_BYTES = 200_000 - 64 * 1024
     response = client.post(reverse("import_new"), {"archive": big})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "larger than the" in response.content.decode()
     assert not ImportJob.objects.exists()
 

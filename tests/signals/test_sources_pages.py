@@ -76,7 +76,10 @@ def test_the_sources_page_is_linked_from_the_nav_and_the_dashboard(
 ) -> None:
     client.force_login(alice)
     html = client.get(reverse("dashboard")).content.decode()
-    assert html.count(f'href="{reverse("sources")}"') == 2
+    link = f'href="{reverse("sources")}"'
+    header, main = html.split("<main", 1)
+    assert link in header.split("<nav", 1)[1], "no Sources link in the navigation"
+    assert link in main, "no link to the sources page on the dashboard"
 
 
 def test_without_scoring_consent_the_page_says_so_and_offers_no_connection(
