@@ -137,7 +137,7 @@ class ScoreView(APIView):
             raise Http404("No score yet: it needs scoring consent and a source or an import.")
         return Response(ScoreSerializer(_score_body(score)).data)
 
-    @extend_schema(request=None, responses=ScoreDeletedSerializer)
+    @extend_schema(request=None, responses={200: ScoreDeletedSerializer})
     def delete(self, request: Request) -> Response:
         """Delete the current score, its whole history and its gaming flags (audited). The
         schedule stays: the next run computes a fresh score unless scoring is withdrawn."""
@@ -372,7 +372,7 @@ class TopicDetailView(APIView):
     def get(self, request: Request, topic_id: int) -> Response:
         return Response(TopicSerializer(_topic_for_member(request, topic_id)).data)
 
-    @extend_schema(responses=TopicDeletedSerializer)
+    @extend_schema(responses={200: TopicDeletedSerializer})
     def delete(self, request: Request, topic_id: int) -> Response:
         """Delete the topic (audited). Your posts may suggest it again; block it to stop
         that. A label you blocked stays blocked."""
@@ -435,7 +435,7 @@ class TopicBlockListView(generics.ListAPIView[TopicBlock]):
 
 
 class TopicBlockDetailView(APIView):
-    @extend_schema(responses=TopicDeletedSerializer)
+    @extend_schema(responses={200: TopicDeletedSerializer})
     def delete(self, request: Request, block_id: int) -> Response:
         """Lift a block; a blocked topic with that label goes too, so your posts may
         suggest it again later."""
