@@ -554,7 +554,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "profiles.models.NotificationKind"},
 }
 API_TOKEN_MAX_DAYS = _read("API_TOKEN_MAX_DAYS", int, 365)
 # Deleting the account by API: the password, or a sign-in this recent (seconds).

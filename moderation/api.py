@@ -1,4 +1,9 @@
-"""moderation's endpoints for members: their disputes about a score, a flag or a topic."""
+"""moderation's endpoints for members: their disputes about a score, a flag or a topic.
+
+At most ``MAX_OPEN_DISPUTES`` are open at once (a ``dispute-limit`` problem says how many
+are open); while one is open, what it is about is restricted (GDPR Art. 18), and each
+dispute says how (``restriction``).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,37 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from moderation import selectors
-from moderation.models import Dispute, DisputeSubject
-from moderation.services.disputes import MAX_REASON, DisputeRefused, dispute_open
-from profiles.api.problems import service_error
+from moderation.models import Dispute, DisputeStatus, DisputeSubject
+from moderation.services.disputes import (
+    MAX_OPEN_DISPUTES,
+    MAX_REASON,
+    DisputeLimitReached,
+    DisputeRefused,
+    dispute_open,
+)
+from profiles.api.problems import SERVICE_ERRORS, Problem, service_error
 from profiles.http import request_member
 
 service_error(DisputeRefused, "dispute-refused", "This dispute cannot be opened")
+service_error(
+    DisputeLimitReached,
+    "dispute-limit",
+    f"At most {MAX_OPEN_DISPUTES} disputes can be open at once",
+)
+
+RESTRICTIONS = {
+    DisputeSubject.SCORE: "Your score is frozen while this dispute is open: runs go on, but "
+    "the score shown stays as it was and public pages, badge and directory hide it.",
+    DisputeSubject.TOPIC: "This topic is hidden from your public page and the directory "
+    "while this dispute is open.",
+}
 
 
 class DisputeSerializer(serializers.ModelSerializer[Dispute]):
+    restriction = serializers.SerializerMethodField(
+        help_text="While open: what is frozen or hidden because of this dispute (GDPR Art. 18)."
+    )
+
     class Meta:
         model = Dispute
         fields = [
@@ -32,7 +59,13 @@ class DisputeSerializer(serializers.ModelSerializer[Dispute]):
             "resolution",
             "created_at",
             "resolved_at",
+            "restriction",
         ]
+
+    def get_restriction(self, dispute: Dispute) -> str | None:
+        if dispute.status != DisputeStatus.OPEN:
+            return None
+        return RESTRICTIONS.get(DisputeSubject(dispute.subject))
 
 
 class DisputeOpenSerializer(serializers.Serializer[Any]):
@@ -47,7 +80,9 @@ class DisputeOpenSerializer(serializers.Serializer[Any]):
 
 
 class DisputeListView(generics.ListAPIView[Dispute]):
-    """The member's disputes, newest first. POST opens one; a moderator answers it."""
+    """The member's disputes, newest first. POST opens one; a moderator answers it. With
+    ``MAX_OPEN_DISPUTES`` (3) already open, POST is a 422 ``dispute-limit`` problem with
+    ``open_disputes`` and ``max_open_disputes``."""
 
     serializer_class = DisputeSerializer
 
@@ -58,7 +93,14 @@ class DisputeListView(generics.ListAPIView[Dispute]):
     def post(self, request: Request) -> Response:
         data = DisputeOpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = dispute_open(member=request_member(request), **data.validated_data)
+        try:
+            dispute = dispute_open(member=request_member(request), **data.validated_data)
+        except DisputeLimitReached as exc:
+            raise Problem(
+                SERVICE_ERRORS[DisputeLimitReached],
+                str(exc),
+                extensions={"open_disputes": exc.open_now, "max_open_disputes": MAX_OPEN_DISPUTES},
+            ) from None
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 

@@ -29,6 +29,17 @@ class DisputeRefused(Exception):
     """A dispute that cannot be opened or resolved; the message is for people."""
 
 
+class DisputeLimitReached(DisputeRefused):
+    """The member already has ``MAX_OPEN_DISPUTES`` open disputes."""
+
+    def __init__(self, *, open_now: int) -> None:
+        self.open_now = open_now
+        super().__init__(
+            f"You already have {open_now} open disputes, the most at once. A moderator "
+            "will answer them; you can open another once one is answered."
+        )
+
+
 def dispute_open(*, member: User, subject: str, detail: str = "", reason: str) -> Dispute:
     """Open a dispute about something the member holds, with their reason."""
     reason = (reason or "").strip()
@@ -52,10 +63,7 @@ def dispute_open(*, member: User, subject: str, detail: str = "", reason: str) -
                 raise DisputeRefused("That topic is not one of yours.")
             open_now = Dispute.objects.filter(user=member, status=DisputeStatus.OPEN).count()
             if open_now >= MAX_OPEN_DISPUTES:
-                raise DisputeRefused(
-                    f"You already have {open_now} open disputes, the most at once. A "
-                    "moderator will answer them; you can open another once one is answered."
-                )
+                raise DisputeLimitReached(open_now=open_now)
             dispute = Dispute.objects.create(
                 user=member, subject=subject, detail=detail, reason=reason
             )

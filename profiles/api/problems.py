@@ -69,10 +69,13 @@ def service_error(
 class Problem(exceptions.APIException):
     """Raise from a view for a refusal of a named kind."""
 
-    def __init__(self, kind_: Kind, detail: str) -> None:
+    def __init__(
+        self, kind_: Kind, detail: str, *, extensions: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(detail=detail)
         self.kind = kind_
         self.status_code = kind_.status
+        self.extensions = extensions or {}
 
 
 def problem_type(slug: str) -> str:
@@ -116,9 +119,9 @@ def _field_errors(data: Any, prefix: str = "") -> list[dict[str, str]]:
 def _classify(exc: Exception) -> tuple[Kind, str, list[dict[str, str]] | None]:
     if isinstance(exc, Problem):
         return exc.kind, str(exc.detail), None
-    for exc_class, kind_ in SERVICE_ERRORS.items():
-        if isinstance(exc, exc_class):
-            return kind_, str(exc), None
+    for exc_class in type(exc).__mro__:  # the most specific registered class wins
+        if exc_class in SERVICE_ERRORS:
+            return SERVICE_ERRORS[exc_class], str(exc), None
     if isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.detail)
         fields = sorted({e["field"] for e in errors if e["field"]})
@@ -164,6 +167,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     body = problem_body(
         kind_, detail, instance=request.path if request is not None else "", errors=errors
     )
+    if isinstance(exc, Problem):
+        # Extension members (RFC 9457 section 3.2): facts a client can act on.
+        body.update({k: v for k, v in exc.extensions.items() if k not in body})
     return Response(body, status=kind_.status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 

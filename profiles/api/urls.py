@@ -26,6 +26,23 @@ urlpatterns = [
     path("me/tokens/<int:token_id>", views.TokenDetailView.as_view(), name="api_token"),
     path("me/apps", views.AppListView.as_view(), name="api_apps"),
     path("me/apps/<int:app_id>", views.AppDetailView.as_view(), name="api_app"),
+    path("me/profile", views.ProfileView.as_view(), name="api_profile"),
+    path("me/notifications", views.NotificationListView.as_view(), name="api_notifications"),
+    path(
+        "me/notifications/read",
+        views.NotificationsReadView.as_view(),
+        name="api_notifications_read",
+    ),
+    path(
+        "me/notifications/<int:notification_id>/read",
+        views.NotificationReadView.as_view(),
+        name="api_notification_read",
+    ),
+    path(
+        "me/notifications/email",
+        views.NotificationEmailView.as_view(),
+        name="api_notification_email",
+    ),
     path("me/export", views.ExportListView.as_view(), name="api_exports"),
     path("me/export/<uuid:export_id>", views.ExportDetailView.as_view(), name="api_export"),
     path(

@@ -1,4 +1,5 @@
-"""profiles' endpoints: the account, consents and receipts, tokens, authorised apps, export.
+"""profiles' endpoints: the account and its public profile settings, consents and receipts,
+tokens, authorised apps, notifications, export.
 
 Each view validates with its own serializer, then calls the same service as the page.
 """
@@ -8,10 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import logout
-from django.http import FileResponse
+from django.db import transaction
+from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -22,7 +30,16 @@ from rest_framework.views import APIView
 from profiles import selectors
 from profiles.api.problems import FORBIDDEN, Problem, service_error
 from profiles.http import request_member
-from profiles.models import ConsentMethod, ConsentRecord, DataExport, ExportStatus
+from profiles.models import (
+    ConsentMethod,
+    ConsentRecord,
+    DataExport,
+    ExportStatus,
+    Notification,
+    NotificationKind,
+    ProfileLink,
+    User,
+)
 from profiles.receipts import receipt_tokens, receipt_verify
 from profiles.services import ConsentError, consent_give, consent_withdraw
 from profiles.services.api_tokens import (
@@ -33,11 +50,26 @@ from profiles.services.api_tokens import (
 )
 from profiles.services.erasure import account_erase
 from profiles.services.exports import data_export_downloaded, data_export_request
+from profiles.services.handles import (
+    BIO_MAX,
+    DISPLAY_NAME_MAX,
+    HANDLE_MAX,
+    HandleError,
+    handle_set,
+    profile_update,
+)
 from profiles.services.members import MemberError, member_update
+from profiles.services.notifications import (
+    NotificationError,
+    notification_email_choices_set,
+    notifications_mark_read,
+)
 
 service_error(ConsentError, "consent-refused", "This consent change cannot be made")
 service_error(TokenRefused, "token-refused", "This token change cannot be made")
 service_error(MemberError, "account-refused", "This account change cannot be made")
+service_error(HandleError, "profile-refused", "This handle or profile change cannot be made")
+service_error(NotificationError, "notification-refused", "This notification change cannot be made")
 
 
 # --- me ------------------------------------------------------------------------------
@@ -93,6 +125,80 @@ class MeView(APIView):
         if session:
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- me/profile: handle, display name, bio, shown accounts -------------------------------
+
+
+class AccountSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    provider = serializers.CharField()
+    uid = serializers.CharField()
+    shown = serializers.BooleanField(help_text="Linked from the public page.")
+
+
+class ProfileSerializer(serializers.Serializer[Any]):
+    handle = serializers.CharField(
+        max_length=HANDLE_MAX + 1,
+        allow_null=True,
+        help_text="3 to 30 letters a-z, digits or _ (an @ in front is ignored), with a letter; "
+        "not reserved, not taken. Your old handle stays yours (and redirects) for a while.",
+    )
+    display_name = serializers.CharField(max_length=DISPLAY_NAME_MAX, allow_blank=True)
+    bio = serializers.CharField(max_length=BIO_MAX, allow_blank=True)
+    shown_accounts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=100,
+        help_text="Ids of your connected accounts (from `accounts`) to link from your page.",
+    )
+    accounts = AccountSerializer(many=True, read_only=True)
+
+
+def _profile_body(member: User) -> dict[str, Any]:
+    shown = set(ProfileLink.objects.filter(user=member).values_list("social_account_id", flat=True))
+    accounts = [
+        {"id": a.pk, "provider": a.provider, "uid": a.uid, "shown": a.pk in shown}
+        for a in SocialAccount.objects.filter(user=member).order_by("provider", "pk")
+    ]
+    return {
+        "handle": member.handle,
+        "display_name": member.display_name,
+        "bio": member.bio,
+        "shown_accounts": sorted(shown),
+        "accounts": accounts,
+    }
+
+
+class ProfileView(APIView):
+    """Your public identity: handle, display name, bio, and which connected accounts your
+    public page links to. Others see it only while you grant ``public_profile`` (see
+    ``profiles/{handle}``). PATCH changes the fields sent; a refusal changes nothing."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(ProfileSerializer(_profile_body(request_member(request))).data)
+
+    @extend_schema(request=ProfileSerializer(partial=True), responses=ProfileSerializer)
+    def patch(self, request: Request) -> Response:
+        data = ProfileSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        member = request_member(request)
+        with transaction.atomic():  # both services or neither
+            if fields.get("handle") is not None:
+                handle_set(member=member, handle=fields["handle"])
+            if {"display_name", "bio", "shown_accounts"} & set(fields):
+                current = _profile_body(member)
+                profile_update(
+                    member=member,
+                    display_name=fields.get("display_name", current["display_name"]),
+                    bio=fields.get("bio", current["bio"]),
+                    shown_account_ids=fields.get("shown_accounts", current["shown_accounts"]),
+                )
+        member.refresh_from_db()
+        return Response(ProfileSerializer(_profile_body(member)).data)
 
 
 # --- consents --------------------------------------------------------------------------
@@ -342,6 +448,110 @@ class AppDetailView(APIView):
         app = selectors.authorised_app_for_member(member=member, app_id=app_id)
         oauth_app_revoke(user=member, application_id=app.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- notifications ---------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at"]
+
+
+class NotificationListView(generics.ListAPIView[Notification]):
+    """What you were told, newest first (``unread=true``: only the unread ones)."""
+
+    serializer_class = NotificationSerializer
+    ordering = ("-created_at", "-id")
+
+    def get_queryset(self) -> Any:
+        notes = selectors.member_notifications(member=request_member(self.request))
+        if self.request.query_params.get("unread") == "true":
+            notes = notes.filter(read_at__isnull=True)
+        return notes
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, description="Only the unread ones when true.")]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class MarkedSerializer(serializers.Serializer[Any]):
+    marked = serializers.IntegerField(help_text="How many were unread and are now read.")
+    unread = serializers.IntegerField(help_text="How many are still unread.")
+
+
+def _marked(member: User, marked: int) -> Response:
+    unread = selectors.notifications_unread_count(member=member)
+    return Response(MarkedSerializer({"marked": marked, "unread": unread}).data)
+
+
+class NotificationsReadView(APIView):
+    """Mark every notification read."""
+
+    @extend_schema(
+        request=None, responses=MarkedSerializer, operation_id="me_notifications_read_all"
+    )
+    def post(self, request: Request) -> Response:
+        member = request_member(request)
+        return _marked(member, notifications_mark_read(member=member))
+
+
+class NotificationReadView(APIView):
+    """Mark one notification read."""
+
+    @extend_schema(request=None, responses=MarkedSerializer, operation_id="me_notification_read")
+    def post(self, request: Request, notification_id: int) -> Response:
+        member = request_member(request)
+        if not selectors.member_notifications(member=member).filter(pk=notification_id).exists():
+            raise Http404("No such notification.")
+        return _marked(member, notifications_mark_read(member=member, ids=[notification_id]))
+
+
+class EmailChoiceSerializer(serializers.Serializer[Any]):
+    kind = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    email = serializers.BooleanField()
+
+
+class EmailChoicesSerializer(serializers.Serializer[Any]):
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=NotificationKind.choices),
+        max_length=len(NotificationKind.values),
+        help_text="The kinds you also want by email; every other kind is on site only.",
+    )
+    choices = EmailChoiceSerializer(many=True, read_only=True)
+
+
+def _email_choices(member: User) -> dict[str, Any]:
+    kinds = selectors.notification_email_kinds(member=member)
+    return {
+        "kinds": sorted(kinds),
+        "choices": [
+            {"kind": value, "label": label, "email": value in kinds}
+            for value, label in NotificationKind.choices
+        ],
+    }
+
+
+class NotificationEmailView(APIView):
+    """Which kinds of notification also come by email (none, unless you choose)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses=EmailChoicesSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(EmailChoicesSerializer(_email_choices(request_member(request))).data)
+
+    @extend_schema(request=EmailChoicesSerializer, responses=EmailChoicesSerializer)
+    def put(self, request: Request) -> Response:
+        data = EmailChoicesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = request_member(request)
+        notification_email_choices_set(member=member, kinds=data.validated_data["kinds"])
+        return Response(EmailChoicesSerializer(_email_choices(member)).data)
 
 
 # --- export ----------------------------------------------------------------------------

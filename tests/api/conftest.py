@@ -23,10 +23,14 @@ class AliceData:
 
 @pytest.fixture
 def alice_data(alice: User, settings: Any, tmp_path: Path) -> AliceData:
+    from allauth.account.models import EmailAddress
+
     from moderation.services.disputes import dispute_open
     from profiles.services.api_tokens import api_token_create
     from profiles.services.exports import data_export_build, data_export_request
-    from scoring.models import GamingFlag, Topic
+    from profiles.services.handles import handle_set
+    from profiles.services.notifications import notification_send
+    from scoring.models import GamingFlag, Topic, TopicBlock
     from signals.models import Source
     from signals.services.imports import archive_import_create
 
@@ -48,6 +52,13 @@ def alice_data(alice: User, settings: Any, tmp_path: Path) -> AliceData:
     data_export_build(export_id=export.pk)
     token = api_token_create(user=alice, name="laptop", scope="read", expires_in_days=30)
     app, _ = oauth_token_for(alice, name="Listed app")
+    # A public page (handle, public_profile consent, verified address) and a listing.
+    EmailAddress.objects.update_or_create(
+        user=alice, email=alice.email, defaults={"verified": True, "primary": True}
+    )
+    handle_set(member=alice, handle="alice")
+    block = TopicBlock.objects.create(user=alice, label="crypto")
+    note = notification_send(user_id=alice.pk, kind="score_first", title="Your first score")
     return AliceData(
         member=alice,
         ids={
@@ -60,6 +71,9 @@ def alice_data(alice: User, settings: Any, tmp_path: Path) -> AliceData:
             "source_id": Source.objects.filter(user=alice).first().pk,  # type: ignore[union-attr]
             "topic_id": topic.pk,
             "dispute_id": dispute.pk,
+            "block_id": block.pk,
+            "notification_id": note.pk,
+            "handle": "alice",
         },
     )
 

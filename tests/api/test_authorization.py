@@ -57,12 +57,28 @@ MATRIX: dict[tuple[str, str], str] = {
     ("me/disputes", "GET"): "mine",
     ("me/disputes", "POST"): "mine",
     ("me/disputes/<int:dispute_id>", "GET"): "object",
+    ("me/score", "DELETE"): "mine",
+    ("me/score/components", "GET"): "mine",
+    ("me/score/statement", "GET"): "mine",
+    ("me/topics/<int:topic_id>", "DELETE"): "object",
+    ("me/topics/blocks", "GET"): "mine",
+    ("me/topics/blocks/<int:block_id>", "DELETE"): "object",
+    ("me/profile", "GET"): "mine",
+    ("me/profile", "PATCH"): "mine",
+    ("me/notifications", "GET"): "mine",
+    ("me/notifications/read", "POST"): "mine",
+    ("me/notifications/<int:notification_id>/read", "POST"): "object",
+    ("me/notifications/email", "GET"): "mine",
+    ("me/notifications/email", "PUT"): "mine",
+    ("profiles/<str:handle>", "GET"): "public",
+    ("profiles/<str:handle>/badge.svg", "GET"): "public",
+    ("directory", "GET"): "public",
 }
-THIRD_PARTY = {("me/score", "GET"), ("me/topics", "GET")}
+THIRD_PARTY = {("me/score", "GET"), ("me/score/components", "GET"), ("me/topics", "GET")}
 # Deleting the account needs the password even for alice; the matrix sends none.
 NEEDS_PASSWORD = {("me", "DELETE")}
 # The score is 404 while there is none: mallory and mod have not been scored.
-EMPTY_IS_404 = {("me/score", "GET")}
+EMPTY_IS_404 = {("me/score", "GET"), ("me/score/components", "GET"), ("me/score/statement", "GET")}
 # Callers in this order: alice last, since her calls change or delete her objects.
 CALLERS = ["anonymous", "expired token", "revoked app", "read token", "app", "mallory", "mod"]
 
