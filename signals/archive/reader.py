@@ -83,10 +83,6 @@ class _TooManyCounterparts(Exception):
     """A new counterpart would pass `max_counterparts`."""
 
 
-class _TooManyKeywords(Exception):
-    """A new distinct tag or term would pass `max_keywords`."""
-
-
 class _OwnHandle(ValueError):
     """A counterpart is the member themself."""
 
