@@ -30,7 +30,8 @@ STOP_WORDS: Final[frozenset[str]] = frozenset(
 
 
 def extract_terms(text: str) -> list[str]:
-    """Return up to 20 distinct lowercased words of 4+ letters, in order, minus stop words.
+    """Return up to 20 distinct lowercased words of 4 to 100 letters, in order, minus stop
+    words (a longer run of letters is no word, and is skipped).
 
     Links, HTML and anything containing '@' are removed first, so no handle, address or
     URL fragment becomes a term.

@@ -983,6 +983,8 @@ def test_a_big_batch_reads_as_line_by_line_would() -> None:
     assert archive.first_at == at("2026-08-01T00:00:00+00:00")
     assert archive.last_at == at("2026-10-02T22:00:00.250+00:00")
     assert list(archive.edges)[0] == (digest("user0@other.social"), "like", "in")
+    strict = read(encode(*lines), strict=True)  # every line through the field checks
+    assert strict == archive and strict.edges == archive.edges
 
 
 def test_a_domain_that_nameprep_turns_into_a_space_is_refused() -> None:
