@@ -164,7 +164,13 @@ def _iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-WORST_SHAPES = ("followers", "interactions", "posts")
+WORST_SHAPES = ("followers", "interactions", "posts", "many-posts")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _letters(number: int, width: int) -> str:
+    """`number` spelt in `width` letters: distinct numbers give distinct words."""
+    return "".join(_LETTERS[number // 26**i % 26] for i in range(width))
 
 
 def generate_worst_archive(
@@ -175,8 +181,13 @@ def generate_worst_archive(
     - ``followers``: `counterparts` distinct followers (the limit an import takes), then
       follower lines cycling through them again until the size is reached;
     - ``interactions``: the same with interactions received from them, on no post;
-    - ``posts``: posts with 50 distinct 100-character tags and text of 20 distinct terms
-      each, then likes on them until the size is reached.
+    - ``posts``: posts with 50 tags of 100 characters and a text of 20 terms each, then
+      likes on them until the size is reached. Here `counterparts` is the number of
+      distinct keywords (the limit an import takes): 1,000 words of text, and tags all
+      distinct until the rest are used, then cycling through them;
+    - ``many-posts``: `counterparts` small posts (the limit an import takes) with 5 tags
+      of 8 letters from a vocabulary of 1,000, then likes spreading over as many distinct
+      (post, fan) pairs as the size allows, from 5,000 fans.
     Lines are written in blocks, without a random generator per line, so a 200 MB archive
     takes seconds.
     """
@@ -199,20 +210,29 @@ def generate_worst_archive(
             stats["lines"] += len(lines)
 
         block([orjson.dumps(account)])
-        if shape == "posts":
+        if shape in ("posts", "many-posts"):
+            many = shape == "many-posts"
+            words = [_letters(n, 6) for n in range(1000)]
+            distinct_tags = max(counterparts - len(words), 1)
             number = 0
-            while written < size_bytes * 0.9:
+            while (written < size_bytes * 0.9 and not many) or (many and number < counterparts):
                 lines = []
-                for _ in range(200):
-                    tags = [f"t{number}x{t}".ljust(100, "q") for t in range(50)]
-                    words = " ".join(f"w{number}z{t}abc" for t in range(20))
+                for _ in range(200 if not many else min(1000, counterparts - number)):
+                    if many:
+                        tags = [_letters((number + t * 7) % 1000, 8) for t in range(5)]
+                        text = ""
+                    else:
+                        tags = [
+                            f"t{(number * 50 + t) % distinct_tags}x".ljust(100, "q")
+                            for t in range(50)
+                        ]
+                        text = " ".join(words[(number + t) % 1000] for t in range(20))
                     at = _iso(_START + timedelta(seconds=number))
-                    lines.append(
-                        orjson.dumps(
-                            {"type": "post", "id": f"p{number}", "at": at, "tags": tags,
-                             "text": words}
-                        )
-                    )  # fmt: skip
+                    post: dict[str, object] = {"type": "post", "id": f"p{number}", "at": at}
+                    post["tags"] = tags
+                    if text:
+                        post["text"] = text
+                    lines.append(orjson.dumps(post))
                     number += 1
                 block(lines)
             stats["posts"] = number
@@ -220,7 +240,11 @@ def generate_worst_archive(
             like += '"at":"2026-01-01T00:00:00Z"}'
             index = 0
             while written < size_bytes:
-                block([(like % (i % 1000, rng.randrange(number))).encode() for i in range(10_000)])
+                if many:
+                    pairs = [(i // number % 5000, i % number) for i in range(index, index + 10_000)]
+                else:
+                    pairs = [(i % 1000, rng.randrange(number)) for i in range(10_000)]
+                block([(like % pair).encode() for pair in pairs])
                 index += 10_000
             stats["interactions"] = index
         else:
@@ -247,7 +271,7 @@ def generate_worst_archive(
         interactions=stats["interactions"],
         received=stats["interactions"],
         given=0,
-        on_posts=stats["interactions"] if shape == "posts" else 0,
+        on_posts=stats["interactions"] if "posts" in shape else 0,
         followers=stats["followers"],
         following=0,
         own_handle="member@home.example",

@@ -438,6 +438,9 @@ FILE_UPLOAD_HANDLERS = ["signals.uploads.LimitedTemporaryFileUploadHandler"]
 # The most distinct other accounts one archive may name: an import's memory grows with
 # them (docs/archive-format.md, "Limits"; docs/benchmarks.md has the measured peak).
 IMPORT_MAX_COUNTERPARTS = _read("IMPORT_MAX_COUNTERPARTS", int, 500_000)
+# The same for posts, and for distinct keywords (the posts' tags and words of their text).
+IMPORT_MAX_POSTS = _read("IMPORT_MAX_POSTS", int, 100_000)
+IMPORT_MAX_KEYWORDS = _read("IMPORT_MAX_KEYWORDS", int, 200_000)
 CELERY_IMPORT_QUEUE = str(_read("CELERY_IMPORT_QUEUE", str, "imports"))
 CELERY_TASK_ROUTES = ["signals.enqueue.route_task"]
 SIGNAL_RETENTION_DAYS = _read("SIGNAL_RETENTION_DAYS", int, 90)

@@ -16,8 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -352,40 +351,6 @@ class TrustContext:
         "normalised_trust",
         "seed",
     )
-
-    def save(self, directory: Path) -> None:
-        """Store as ``.npy`` files in ``directory`` (created), for ``load`` to map back."""
-        directory.mkdir(parents=True, exist_ok=True)
-        for name in self._VECTORS:
-            np.save(directory / f"{name}.npy", getattr(self, name))
-        np.save(directory / "engage_data.npy", self.engage.data)
-        np.save(directory / "engage_indices.npy", self.engage.indices)
-        np.save(directory / "engage_indptr.npy", self.engage.indptr)
-        np.save(directory / "meta.npy", np.array([self.iterations, int(self.converged)]))
-
-    @classmethod
-    def load(cls, directory: Path, mmap: bool = True) -> TrustContext:
-        """Read a saved context. With ``mmap`` the arrays are memory-mapped read-only, so
-        worker processes on one machine share a single copy through the page cache."""
-        mode: Literal["r"] | None = "r" if mmap else None
-
-        def read(name: str) -> npt.NDArray[Any]:
-            return np.load(directory / f"{name}.npy", mmap_mode=mode)
-
-        vectors = {name: read(name) for name in cls._VECTORS}
-        n = len(vectors["weight"])
-        engage = sp.csr_array(
-            (read("engage_data"), read("engage_indices"), read("engage_indptr")),
-            shape=(n, n),
-            copy=False,
-        )
-        meta = read("meta")
-        return cls(
-            **vectors,
-            engage=engage,
-            iterations=int(meta[0]),
-            converged=bool(meta[1]),
-        )
 
 
 def trust_weight(normalised: FloatArray, params: Params | None = None) -> FloatArray:

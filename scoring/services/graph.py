@@ -84,13 +84,30 @@ def _columns(model: type[Model], exprs: Sequence[str]) -> list[Int64Array]:
 
 
 def _blocks(model: type[Model], exprs: Sequence[str]) -> Iterator[list[Int64Array]]:
+    return column_blocks_read(model=model, exprs=exprs)
+
+
+def column_blocks_read(
+    *, model: type[Model], exprs: Sequence[str], packed: bool | None = None
+) -> Iterator[list[Int64Array]]:
     """Integer SQL expressions over every row of a table, a block of rows at a time, in no
-    particular order. Only one block is held at a time.
+    particular order, each block one int64 array per expression. Only one block is held
+    at a time. This is how a run reads the signal tables.
 
     Each block is its own statement, as each table is: rows written while a run reads may
     or may not be seen, and handle keys the run did not number are left out of it.
+
+    `packed` chooses how: ``True`` has the server pack each block into one ``bytea``
+    (PostgreSQL only; ValueError elsewhere), ``False`` reads rows through a plain cursor,
+    and ``None`` (the default, what runs use) packs on PostgreSQL. Both give the same
+    integers; choosing is for tests and benchmarks that compare them.
     """
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    if packed is None:
+        packed = postgres
+    if packed and not postgres:
+        raise ValueError("packed reads need PostgreSQL")
+    if packed:
         return _blocks_packed(model, exprs)
     return _blocks_fetch(model, exprs)
 
@@ -246,7 +263,8 @@ def run_nodes_create() -> RunNodes:
 # --- The graph ------------------------------------------------------------------------
 
 _TOWARD_MEMBER = "CASE WHEN direction IN ('in', 'follower') THEN 1 ELSE 0 END"
-_KIND_CODE = (
+# SQL for a signal row's kind as its code in KIND_IDS (the model's `Kind`).
+KIND_CODE = (
     "CASE kind "
     + " ".join(f"WHEN '{name}' THEN {code}" for name, code in KIND_IDS.items())
     + f" ELSE {len(KIND_IDS)} END"
@@ -262,7 +280,7 @@ def _edges(
     """
     exprs = ["user_id", "counterpart", _TOWARD_MEMBER]
     if with_count:
-        exprs += [_KIND_CODE, "count"]
+        exprs += [KIND_CODE, "count"]
     src, dst = _Column(np.int32), _Column(np.int32)
     kind, count = _Column(np.int8), _Column(np.int32)
     for block in _blocks(model, exprs):

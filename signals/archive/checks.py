@@ -123,16 +123,6 @@ def timestamp(value: object, field: str) -> datetime:
     return at
 
 
-def to_utc(at: datetime) -> datetime:
-    """For the fast path: convert an offset time to UTC; ValueError if that is impossible."""
-    if at.tzinfo is None:
-        raise ValueError("naive")
-    try:
-        return at.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("out of range") from None
-
-
 def json_kind(value: object) -> str:
     if isinstance(value, list):
         return "an array"

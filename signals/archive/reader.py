@@ -33,6 +33,7 @@ from .model import (
     Archive,
     ArchiveInvalid,
     EdgeColumns,
+    HandleKeys,
     LineError,
     PostAgg,
 )
@@ -96,6 +97,9 @@ def read_archive(
     progress: Callable[[int, int], None] | None = None,
     progress_every: int = 50_000,
     max_counterparts: int | None = None,
+    max_posts: int | None = None,
+    max_keywords: int | None = None,
+    strict: bool = False,
 ) -> Archive:
     """Read, validate and aggregate a signal archive (JSON Lines, optionally gzipped).
 
@@ -105,6 +109,14 @@ def read_archive(
     `progress_every` lines and once at the end. Errors raised by `stream` propagate.
     `max_counterparts` caps the distinct other accounts (followers, following, people
     interacted with): memory grows with them, so one more refuses the archive at once.
+    `max_posts` caps the posts, and `max_keywords` the distinct keywords (tags and terms
+    of the posts' text, counted once however many posts carry them: each is kept once
+    and shared): one more of either refuses the archive at once, at its line.
+
+    `strict=True` reads every line through the field-by-field checks, one at a time,
+    instead of proving whole chunks of interaction and follow lines at once. The result,
+    the errors and their order are the same either way (a property test holds the fast
+    path to it); it is slower, and exists to check the fast path against.
     """
     if max_errors < 1:
         raise ValueError("max_errors must be at least 1")
@@ -117,6 +129,9 @@ def read_archive(
     source = Source(stream, max_bytes)
     reader = _Reader(secret, max_errors, source, progress, progress_every)
     reader.max_counterparts = sys.maxsize if max_counterparts is None else max_counterparts
+    reader.max_posts = sys.maxsize if max_posts is None else max_posts
+    reader.max_keywords = sys.maxsize if max_keywords is None else max_keywords
+    reader.strict = strict
     # Reading builds hundreds of thousands of small objects and no reference cycles;
     # left on, the cyclic collector would rescan them over and over.
     collecting = gc.isenabled()
@@ -181,13 +196,19 @@ class _Reader:
         self.interactions = 0
         self.blank_run = 0  # blank lines in a row at the end of the lines seen so far
         self.max_counterparts = sys.maxsize
+        self.max_posts = sys.maxsize
+        self.max_keywords = sys.maxsize
+        # Every distinct tag and term, once: posts share these strings (see `_keywords`).
+        self.keywords: dict[str, str] = {}
+        self.strict = False
         self.current_line = 0  # of the line `_line` is checking
 
     # -- reading ----------------------------------------------------------------------
 
     def consume(self, max_line_bytes: int) -> None:
         """Handle every line. Until the account line is in, lines go one by one to
-        `_line`; after it, each chunk's lines go to `_batch`."""
+        `_line`; after it, each chunk's lines go to `_batch` (to `_slow` one by one when
+        `strict`)."""
         self.max_line_bytes = max_line_bytes
         lineno = 0
         for batch in line_batches(self.source.chunks(), max_line_bytes):
@@ -196,7 +217,7 @@ class _Reader:
             if too_many is not None:
                 batch = batch[:too_many]  # the lines before the run still get checked
             start = 0
-            while start < len(batch) and self.account is None:
+            while start < len(batch) and (self.account is None or self.strict):
                 self._slow(first + start, batch[start])
                 start += 1
             if start < len(batch):
@@ -383,14 +404,14 @@ class _Reader:
             raise ArchiveInvalid(self.errors[: self.max_errors], self.truncated)
         assert self.account is not None  # the first non-blank line was a valid account
         self.index_of_handle.clear()  # not needed any more; frees memory for what follows
+        self.keywords.clear()  # the posts hold the strings themselves
 
-        # Object arrays share the digests' int objects with every edge and engager set.
-        digests = np.array(self.digests, dtype=object)
+        keys = np.array(self.digests, dtype=np.int64)  # by counterpart index
         self.index_of_digest.clear()
         size = len(self.digests) * _SLOTS
         slots = np.flatnonzero(self.edge_counts[:size])
         edge_columns = EdgeColumns(
-            counterpart=np.array(self.digests, dtype=np.int64)[slots // _SLOTS],
+            counterpart=keys[slots // _SLOTS],
             kind=(slots % _SLOTS) >> 1,
             given=(slots & 1).astype(np.bool_),
             count=self.edge_counts[slots],
@@ -422,12 +443,13 @@ class _Reader:
         del engaged, post_kind
         self.engaged = array("q")
         bounds = np.searchsorted(pairs >> _PAIR_SHIFT, np.arange(len(self.post_list) + 1))
-        engagers = digests[pairs & _PAIR_MASK]
+        # One array of every post's engagers; each post's set is a view of its part.
+        engagers = keys[pairs & _PAIR_MASK]
         del pairs
         starts_ends = zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
         for post, (start, end) in zip(self.post_list, starts_ends, strict=True):
             if start < end:
-                post.engagers = set(engagers[start:end].tolist())
+                post.engagers = HandleKeys(engagers[start:end])
         del engagers
         first_seen += self.follow_times[:1]
         last_seen += self.follow_times[1:]
@@ -460,6 +482,20 @@ class _Reader:
             lineno,
             f"more than {limit} distinct other accounts (followers, following and people "
             f"interacted with); one import takes at most {limit}",
+        )
+
+    def _too_many_posts(self) -> NoReturn:
+        limit = f"{self.max_posts:,}"
+        self._refuse(
+            self.current_line, f"more than {limit} posts; one import takes at most {limit}"
+        )
+
+    def _too_many_keywords(self) -> NoReturn:
+        limit = f"{self.max_keywords:,}"
+        self._refuse(
+            self.current_line,
+            f"more than {limit} distinct tags and words in the posts' tags and text; one "
+            f"import takes at most {limit}",
         )
 
     def _refuse(self, lineno: int, reason: str) -> NoReturn:
@@ -557,10 +593,25 @@ class _Reader:
             if type(text) is not str or len(text) > MAX_TEXT_CHARS:
                 raise Bad(f"'text' must be a string of at most {MAX_TEXT_CHARS} characters")
             terms = extract_terms(text)
-        post = PostAgg(post_id, at, tags, terms)
+        # Only a valid post counts, and its keywords are taken only once it is valid.
+        if len(self.post_list) >= self.max_posts:
+            self._too_many_posts()
+        post = PostAgg(post_id, at, self._keywords(tags), self._keywords(terms))
         self.posts[post_id] = post
         self.post_index[post_id] = len(self.post_list)
         self.post_list.append(post)
+
+    def _keywords(self, words: list[str]) -> list[str]:
+        """`words` as the archive's one copy of each: an archive of many posts that
+        repeat tags or words holds each string once, not once per post."""
+        known = self.keywords
+        shared = [known.get(word, word) for word in words]
+        for word in shared:
+            if word not in known:
+                if len(known) >= self.max_keywords:
+                    self._too_many_keywords()
+                known[word] = word
+        return shared
 
     def _interaction(self, obj: dict[str, object]) -> None:
         value = checks.required(obj, "kind")

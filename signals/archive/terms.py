@@ -6,7 +6,7 @@ import html
 import re
 from typing import Final
 
-from .model import MAX_TERMS
+from .model import MAX_TERM_CHARS, MAX_TERMS
 
 # Anchors are dropped whole: on Mastodon they wrap mentions ("@<span>bob</span>"),
 # which would otherwise leave a counterpart's name behind as a keyword.
@@ -30,7 +30,8 @@ STOP_WORDS: Final[frozenset[str]] = frozenset(
 
 
 def extract_terms(text: str) -> list[str]:
-    """Return up to 20 distinct lowercased words of 4+ letters, in order, minus stop words.
+    """Return up to 20 distinct lowercased words of 4 to 100 letters, in order, minus stop
+    words (a longer run of letters is no word, and is skipped).
 
     Links, HTML and anything containing '@' are removed first, so no handle, address or
     URL fragment becomes a term.
@@ -40,7 +41,7 @@ def extract_terms(text: str) -> list[str]:
     terms: dict[str, None] = {}
     for match in _WORD.finditer(text):
         word = match.group()
-        if word not in STOP_WORDS:
+        if len(word) <= MAX_TERM_CHARS and word not in STOP_WORDS:
             terms[word] = None
             if len(terms) == MAX_TERMS:
                 break

@@ -143,6 +143,8 @@ def archive_import_run(*, job_id: uuid.UUID) -> ImportStatus | None:
                     secret=settings.HANDLE_HASH_KEY,
                     max_bytes=settings.IMPORT_MAX_BYTES,
                     max_counterparts=settings.IMPORT_MAX_COUNTERPARTS,
+                    max_posts=settings.IMPORT_MAX_POSTS,
+                    max_keywords=settings.IMPORT_MAX_KEYWORDS,
                     progress=lambda b, n: _update_progress(job.pk, b, n),
                 )
         except ArchiveInvalid as exc:

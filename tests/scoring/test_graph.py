@@ -40,9 +40,11 @@ def test_packed_reads_give_the_same_integers_as_a_plain_cursor(
         )  # fmt: skip
     Engagement.objects.filter(counterpart__in=keys[::7].tolist()).delete()  # gaps in the ids
     monkeypatch.setattr(graph, "BLOCK_ROWS", 97)  # many blocks, some empty
-    exprs = ["user_id", "counterpart", graph._KIND_CODE, "count", graph._epoch("first_at")]
-    packed = list(graph._blocks_packed(Engagement, exprs))
-    plain = list(graph._blocks_fetch(Engagement, exprs))
+    first_at = "CAST(EXTRACT(EPOCH FROM first_at) AS BIGINT)"
+    exprs = ["user_id", "counterpart", graph.KIND_CODE, "count", first_at]
+    packed = list(graph.column_blocks_read(model=Engagement, exprs=exprs, packed=True))
+    plain = list(graph.column_blocks_read(model=Engagement, exprs=exprs, packed=False))
+    by_default = list(graph.column_blocks_read(model=Engagement, exprs=exprs))
     assert len(packed) > 10
 
     def rows(blocks: list[list[np.ndarray]]) -> list[tuple[int, ...]]:
@@ -53,6 +55,8 @@ def test_packed_reads_give_the_same_integers_as_a_plain_cursor(
     expected = rows(plain)
     assert len(expected) == Engagement.objects.count() > 4000
     assert rows(packed) == expected
+    assert rows(by_default) == expected and len(by_default) == len(packed)  # packed here
+    assert {r[4] for r in expected} == {at // 1_000_000}
     assert {r[2] for r in expected} == {graph.KIND_IDS["like"], graph.KIND_IDS["reply"]}
 
 
@@ -117,3 +121,39 @@ def test_a_run_numbers_members_first_and_a_members_handle_is_their_node(
     assert np.count_nonzero(engage) == 2
     # The follow, told by both, is one endorsement of Alice by Bob.
     assert g.transition_t.nnz == 2
+
+
+def test_a_runs_trust_and_numbering_round_trip_through_the_database_and_score_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks import synthetic as syn
+    from scoring.model import score_batch, trust_context
+    from scoring.models import RunArtefact, ScoringRun
+
+    pop = syn.generate(800, seed=2)
+    ctx = trust_context(syn.graph(pop), syn.seeds(pop))
+    nodes = graph.RunNodes(
+        members=np.arange(10, dtype=np.int64),
+        own_keys=np.array([-5, 7], dtype=np.int64),
+        own_nodes=np.array([3, 1], dtype=np.int64),
+        keys=np.arange(100, 100 + pop.n_nodes - 10, dtype=np.int64),
+    )
+    run = ScoringRun.objects.create(model_version="test")
+    monkeypatch.setattr(graph, "ARTEFACT_PART_BYTES", 1000)  # arrays split over parts
+
+    assert graph.run_artefacts_save(run_id=run.pk, ctx=ctx, nodes=nodes)
+    assert RunArtefact.objects.filter(run=run, part__gt=0).exists()
+    loaded, numbering = graph.run_artefacts_load(run_id=run.pk)
+
+    for name in ("weight", "selectivity", "standing", "passes", "normalised_trust", "seed"):
+        assert np.array_equal(getattr(loaded, name), getattr(ctx, name)), name
+    assert (loaded.engage != ctx.engage).nnz == 0
+    assert (loaded.iterations, loaded.converged) == (ctx.iterations, ctx.converged)
+    for name in graph.RunNodes.ARRAYS:
+        assert np.array_equal(getattr(numbering, name), getattr(nodes, name)), name
+    members = pop.honest_members()[:50]
+    before = score_batch(syn.batch(pop, members), ctx, now=pop.now)
+    after = score_batch(syn.batch(pop, members), loaded, now=pop.now)
+    assert [r.score for r in before] == [r.score for r in after]
+    # A run that is no longer preparing stores nothing.
+    assert not graph.run_artefacts_save(run_id=run.pk, ctx=ctx, nodes=nodes)

@@ -983,6 +983,8 @@ def test_a_big_batch_reads_as_line_by_line_would() -> None:
     assert archive.first_at == at("2026-08-01T00:00:00+00:00")
     assert archive.last_at == at("2026-10-02T22:00:00.250+00:00")
     assert list(archive.edges)[0] == (digest("user0@other.social"), "like", "in")
+    strict = read(encode(*lines), strict=True)  # every line through the field checks
+    assert strict == archive and strict.edges == archive.edges
 
 
 def test_a_domain_that_nameprep_turns_into_a_space_is_refused() -> None:
@@ -1002,3 +1004,72 @@ def test_edge_columns_and_aggregates_convert_both_ways() -> None:
     assert again.aggregates() == edges
     for name in ("counterpart", "kind", "given", "count", "first_us", "last_us"):
         assert (getattr(again, name) == getattr(archive.edge_columns, name)).all(), name
+
+
+# -- posts and keywords: the limits that bound an import's memory -------------------------
+
+
+def test_it_takes_up_to_max_posts_posts() -> None:
+    posts = [with_(POST, id=f"p{n}") for n in range(1, 4)]
+
+    archive = read(encode(ACCOUNT, *posts, LIKE), max_posts=3)
+
+    assert list(archive.posts) == ["p1", "p2", "p3"]
+
+
+def test_it_refuses_one_post_more_than_max_posts_at_its_line_and_counts_only_valid_ones() -> None:
+    posts = [with_(POST, id=f"p{n}") for n in range(1, 4)]
+    invalid = with_(POST, id="")  # refused on its own, and not counted as a post
+
+    errors = refusal(ACCOUNT, *posts, invalid, with_(POST, id="p4"), LIKE, max_posts=3)
+
+    assert errors == [
+        LineError(5, "'id' must be a non-empty string of at most 200 printable characters"),
+        LineError(6, "more than 3 posts; one import takes at most 3"),
+    ]
+
+
+def test_it_counts_each_distinct_tag_and_term_once_against_max_keywords() -> None:
+    # privacy, python, optional, used, topics, discarded ("then" is a stop word): 6.
+    posts = [with_(POST, id=f"p{n}") for n in range(1, 50)]
+
+    archive = read(encode(ACCOUNT, *posts), max_keywords=6)
+
+    assert archive.posts["p1"].tags == ["privacy", "python"]
+    assert archive.posts["p1"].terms == ["optional", "used", "topics", "discarded"]
+    # Each keyword is one string, shared by every post that has it.
+    assert archive.posts["p1"].tags[0] is archive.posts["p49"].tags[0]
+    assert archive.posts["p2"].terms[3] is archive.posts["p30"].terms[3]
+
+
+def test_it_refuses_one_distinct_keyword_more_than_max_keywords_at_its_line() -> None:
+    again = with_(POST, id="p2", tags=["PYTHON", "#rust"])  # python is known; rust is new
+
+    errors = refusal(ACCOUNT, POST, again, max_keywords=6)
+
+    assert errors == [
+        LineError(
+            3,
+            "more than 6 distinct tags and words in the posts' tags and text; one import "
+            "takes at most 6",
+        )
+    ]
+
+
+def test_a_run_of_letters_longer_than_a_word_is_not_a_term() -> None:
+    text = "a" * 101 + " " + "b" * 100 + " short"
+
+    archive = read(encode(ACCOUNT, with_(POST, text=text)))
+
+    assert archive.posts["p1"].terms == ["b" * 100, "short"]
+
+
+def test_engagers_are_a_set_of_handle_keys_that_compares_with_sets() -> None:
+    archive = read(
+        encode(ACCOUNT, POST, LIKE, with_(LIKE, kind="reply"), with_(LIKE, by="e@x.social"))
+    )
+
+    engagers = archive.posts["p1"].engagers
+    assert engagers == {digest("bob@other.social"), digest("e@x.social")}
+    assert len(engagers) == 2 and digest("e@x.social") in engagers and 5 not in engagers
+    assert {digest("bob@other.social"), digest("e@x.social")} == engagers

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,11 +12,10 @@ from scoring.model import (
     Graph,
     Params,
     propagate_trust,
-    score_batch,
     select_seeds,
     trust_context,
 )
-from scoring.model.trust import TrustContext, trust_weight
+from scoring.model.trust import trust_weight
 
 DAY = 86_400
 
@@ -109,20 +106,6 @@ def test_trust_weight_is_monotone_between_floor_and_one() -> None:
     w = trust_weight(x, p)
     assert np.all(np.diff(w) >= 0)
     assert w[0] == pytest.approx(p.trust_floor) and w[-1] == pytest.approx(1.0)
-
-
-def test_the_context_round_trips_through_files_and_scores_the_same(tmp_path: Path) -> None:
-    pop = syn.generate(800, seed=2)
-    ctx = trust_context(syn.graph(pop), syn.seeds(pop))
-    ctx.save(tmp_path / "run-1")
-    loaded = TrustContext.load(tmp_path / "run-1")
-    assert np.array_equal(loaded.weight, ctx.weight)
-    assert (loaded.engage != ctx.engage).nnz == 0
-    assert loaded.iterations == ctx.iterations
-    members = pop.honest_members()[:50]
-    before = score_batch(syn.batch(pop, members), ctx, now=pop.now)
-    after = score_batch(syn.batch(pop, members), loaded, now=pop.now)
-    assert [r.score for r in before] == [r.score for r in after]
 
 
 def test_a_farm_behind_follow_backs_gets_little_trust() -> None:
