@@ -101,6 +101,13 @@ def test_a_person_signs_up_through_openid_connect_and_uses_every_right(
     page.reload()
     expect(page.get_by_test_id("score-value")).to_have_text(str(score.value))
 
+    # A public page needs a handle the member chooses.
+    page.get_by_role("link", name="Account settings").click()
+    page.get_by_role("link", name="Public profile").click()
+    page.get_by_role("textbox", name="Your handle").fill("olive")
+    page.get_by_role("button", name="Save handle").click()
+    expect(page.get_by_role("status")).to_be_visible()
+
     # The receipts: download them from the consent centre, and verify them.
     page.get_by_role("link", name="Consent").click()
     public_link = page.get_by_test_id("public-link")
@@ -125,9 +132,10 @@ def test_a_person_signs_up_through_openid_connect_and_uses_every_right(
     page.goto(f"{base}{public_url}")
     expect(page.get_by_test_id("public-score")).to_have_text(str(score.value))
 
-    # Withdraw scoring in one click: the score is gone, everywhere, at once.
+    # Withdraw scoring, after a page that says what goes: the score is gone, everywhere.
     page.goto(f"{base}/consent/")
-    page.locator("#purpose-scoring").get_by_role("button", name="Withdraw").click()
+    page.locator("#purpose-scoring").get_by_role("link", name="Withdraw").click()
+    page.get_by_role("button", name="Withdraw and delete").click()
     expect(page.get_by_role("status")).to_contain_text("scores, topics and signals were deleted")
     assert not Score.objects.filter(user=user).exists()
     page.get_by_role("link", name="Dashboard").click()
