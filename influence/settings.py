@@ -601,3 +601,7 @@ PUBLIC_BADGE_MAX_AGE = _read("PUBLIC_BADGE_MAX_AGE", int, 300)
 PUBLIC_LOCAL_CACHE_SECONDS = _read("PUBLIC_LOCAL_CACHE_SECONDS", float, 1.0)
 # A rescore that moves the score by more than this many points notifies the member.
 NOTIFY_SCORE_CHANGE_POINTS = _read("NOTIFY_SCORE_CHANGE_POINTS", float, 5.0)
+
+# --- Moderation -------------------------------------------------------------------------
+# Days an open dispute may wait before the console counts it as an SLA breach.
+MODERATION_SLA_DAYS = _read("MODERATION_SLA_DAYS", int, 7)

@@ -7,9 +7,15 @@ class ModerationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from moderation.services.adjustments import adjustments_of
         from moderation.services.deny_list import denied_among
         from moderation.services.disputes import dispute_marks
+        from moderation.services.flags import flags_dismissed
+        from moderation.services.freezes import freeze_holds
         from scoring import hooks
 
         hooks.denied_labels.connect(denied_among)
         hooks.score_marks.connect(dispute_marks)
+        hooks.flags_dismissed.connect(flags_dismissed)
+        hooks.score_adjustments.connect(adjustments_of)
+        hooks.score_holds.connect(freeze_holds)

@@ -200,6 +200,12 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"
     SCORE_DELETED = "score.deleted", "Score and history deleted by the member"
     TOPIC_DELETED = "topic.deleted", "Topic deleted by the member"
+    DISPUTE_ASSIGNED = "dispute.assigned", "Dispute assigned"
+    DISPUTE_CORRECTED = "dispute.corrected", "Dispute corrected"
+    FLAG_CONFIRMED = "flag.confirmed", "Gaming flag confirmed"
+    FLAG_DISMISSED = "flag.dismissed", "Gaming flag dismissed"
+    SCORING_FROZEN = "scoring.frozen", "Scoring frozen for an investigation"
+    SCORING_UNFROZEN = "scoring.unfrozen", "Scoring freeze lifted"
 
 
 class AuditEntry(AppendOnlyModel):

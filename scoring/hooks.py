@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from profiles.hooks import Hook
 
@@ -37,3 +38,52 @@ def marks_for(member_id: int) -> list:  # type: ignore[type-arg]
     for result in score_marks.send(member_id=member_id):
         found.extend(result)
     return sorted(found, key=lambda m: m.at)
+
+
+flags_dismissed = Hook(
+    "scoring.flags_dismissed",
+    "Gaming flag kinds a moderator dismissed, which must not discount again: kwargs "
+    "member_ids (a list); each receiver returns a dict of member id -> set of kinds. "
+    "Moderation's flag reviews answer.",
+)
+
+
+def dismissed_for(member_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Each member's dismissed flag kinds (members with none are left out)."""
+    found: dict[int, set[str]] = {}
+    for result in flags_dismissed.send(member_ids=list(member_ids)):
+        for uid, kinds in result.items():
+            found.setdefault(uid, set()).update(kinds)
+    return found
+
+
+score_adjustments = Hook(
+    "scoring.score_adjustments",
+    "Manual score adjustments, in points, added to every score written: kwargs member_ids "
+    "(a list); each receiver returns a dict of member id -> Decimal. Moderation answers "
+    "with the bounded adjustments moderators made in answer to disputes.",
+)
+
+
+def adjustments_for(member_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Each member's total manual adjustment (members with none are left out)."""
+    found: dict[int, Decimal] = {}
+    for result in score_adjustments.send(member_ids=list(member_ids)):
+        for uid, points in result.items():
+            found[uid] = found.get(uid, Decimal(0)) + Decimal(points)
+    return found
+
+
+score_holds = Hook(
+    "scoring.score_holds",
+    "Why a member's score is held (not replaced by runs) besides a dispute: kwargs "
+    "member_id; each receiver returns a list of sentences for the member's dashboard. "
+    "Moderation answers with an investigation freeze and its reason.",
+)
+
+
+def holds_for(member_id: int) -> list[str]:
+    found: list[str] = []
+    for result in score_holds.send(member_id=member_id):
+        found.extend(result)
+    return found

@@ -45,7 +45,7 @@ from scoring.explain import (
     history_plot,
     model_version_marks,
 )
-from scoring.hooks import marks_for
+from scoring.hooks import holds_for, marks_for
 from scoring.model.topics import normalise
 from scoring.models import (
     GamingFlag,
@@ -66,6 +66,7 @@ COMPONENT_LABELS = {
     "amplification": "Amplification",
     "network": "Trusted network",
     "penalties": "Penalties",
+    "adjustment": "Moderator adjustment",
 }
 
 
@@ -144,6 +145,7 @@ class Dashboard:
     marks: list[Mark]
     plot: HistoryPlot | None
     flags: list[tuple[GamingFlag, FlagExplanation]]
+    holds: list[str]  # why moderators hold the score besides a dispute (with reasons)
 
 
 def flags_explained(*, member: User) -> list[tuple[GamingFlag, FlagExplanation]]:
@@ -191,6 +193,7 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
         marks=marks,
         plot=history_plot([(h.at, h.value) for h in history], marks),
         flags=flags_explained(member=member) if consent else [],
+        holds=holds_for(member.pk) if consent else [],
     )
 
 
@@ -231,6 +234,8 @@ PART_TEXTS = {
     "network": "Your standing: trust passed to you by trusted accounts that follow or "
     "engage with you (the followers and engagers above).",
     "penalties": "Discounts from patterns that looked like gaming.",
+    "adjustment": "A correction a moderator made by hand in answer to your dispute, at "
+    "most 10 points either way; the reason is on your disputes page.",
 }
 ENGAGEMENT_PARTS = {"like": "engagement", "reply": "engagement", "mention": "engagement",
                     "reshare": "amplification"}  # fmt: skip

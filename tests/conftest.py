@@ -143,7 +143,7 @@ def moderators_group_restore() -> None:
 
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("moderation.migrations.0002_admin_moderators_group")
+    migration = importlib.import_module("moderation.migrations.0003_console_queue_reviews_freezes")
     migration.group_fill(Group, Permission)
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from moderation.models import DeniedTopic
 from profiles.models import AuditAction, NotificationKind, User
+from profiles.public_cache import public_page_cache_clear
 from profiles.services.audit import audit_record
 from profiles.services.notifications import NotificationItem, notifications_send
 from scoring.model.topics import normalise
@@ -24,36 +25,55 @@ def denied_among(*, labels: set[str] | None) -> set[str]:
 
 @transaction.atomic
 def denied_topic_add(*, moderator: User, label: str, reason: str) -> DeniedTopic:
-    """Add a topic to the global deny-list: never suggested to anyone again. Audited."""
+    """Add a label to the global deny-list. It goes at once from every member who holds
+    it (suggested, approved or rejected; a member's own block stays) and from public pages
+    and their caches; members who lose it are told in neutral words. Audited."""
+    if not moderator.has_perm("moderation.add_deniedtopic"):
+        raise TopicError("Only moderators keep the deny-list.")
     clean = normalise(label)
-    if not clean or not reason.strip():
+    reason = (reason or "").strip()
+    if not clean or not reason:
         raise TopicError("A deny-listed topic needs a label and a written reason.")
+    if len(reason) > 300:
+        raise TopicError("Keep the reason under 300 characters.")
+    # Adding a label already listed keeps its first reason and sweeps again (idempotent).
     denied, _ = DeniedTopic.objects.get_or_create(label=clean, defaults={"reason": reason})
-    # Suggestions already waiting go at once; topics members chose themselves stay theirs.
-    removed = Topic.objects.filter(label=clean, status=TopicStatus.SUGGESTED)
+    removed = Topic.objects.filter(label=clean).exclude(status=TopicStatus.BLOCKED)
+    losers = sorted(set(removed.values_list("user_id", flat=True)))
     notifications_send(
         [
             NotificationItem(
                 user_id=uid,
                 kind=NotificationKind.TOPIC_DENIED,
-                title=f"The suggested topic “{clean}” was removed",
-                body="Moderators keep a list of topics Influence never suggests to anyone; "
-                "this one is on it now.",
+                title=f"The topic “{clean}” was removed",
+                body="Moderators keep a short list of labels Influence never shows for "
+                "anyone, whoever holds them. This label was added to it, so it was removed "
+                "from your topics and your public page. It says nothing about you or your "
+                "posts, and nothing else changed.",
                 url=reverse("topics"),
             )
-            for uid in removed.values_list("user_id", flat=True)
+            for uid in losers
         ]
     )
     removed.delete()
+    public_page_cache_clear(user_ids=losers)
     audit_record(
         action=AuditAction.TOPIC_DENIED,
         actor=moderator,
-        detail={"label": clean, "reason": reason},
+        detail={"label": clean, "reason": reason, "members": len(losers)},
     )
     return denied
 
 
 @transaction.atomic
-def denied_topic_remove(*, moderator: User, denied: DeniedTopic) -> None:
-    audit_record(action=AuditAction.TOPIC_ALLOWED, actor=moderator, detail={"label": denied.label})
+def denied_topic_remove(*, moderator: User, denied: DeniedTopic, reason: str = "") -> None:
+    """Take a label off the deny-list; audited. Restores nothing: members' posts may
+    suggest it again, for them to approve."""
+    if not moderator.has_perm("moderation.delete_deniedtopic"):
+        raise TopicError("Only moderators keep the deny-list.")
+    audit_record(
+        action=AuditAction.TOPIC_ALLOWED,
+        actor=moderator,
+        detail={"label": denied.label, "reason": (reason or "").strip()},
+    )
     denied.delete()

@@ -35,9 +35,34 @@ def detect(
     pair_keep = np.ones(len(pairs.row))
     follower_keep = np.ones(len(followers.row))
     network_keep = np.ones(n)
-    _follower_burst(n, pairs, followers, now, p, flags, follower_keep)
-    _engagement_ring(batch, ctx, pairs, followers, p, flags, pair_keep, follower_keep, network_keep)
-    _low_trust(n, pairs, p, flags, pair_keep)
+    if not any(batch.dismissed_flags):
+        _follower_burst(n, pairs, followers, now, p, flags, follower_keep)
+        _engagement_ring(
+            batch, ctx, pairs, followers, p, flags, pair_keep, follower_keep, network_keep
+        )
+        _low_trust(n, pairs, p, flags, pair_keep)
+        return Detection(flags, pair_keep, follower_keep, network_keep)
+    # Some members had a flag dismissed by a moderator: run each detector on its own keep
+    # factors, then drop the dismissed kind's flag and discount for those members. Each
+    # detector only multiplies factors that start at 1, so the product is unchanged.
+    for kind in (FlagKind.FOLLOWER_BURST, FlagKind.ENGAGEMENT_RING, FlagKind.LOW_TRUST_ENGAGEMENT):
+        own: list[list[Flag]] = [[] for _ in range(n)]
+        pk, fk, nk = np.ones(len(pairs.row)), np.ones(len(followers.row)), np.ones(n)
+        if kind == FlagKind.FOLLOWER_BURST:
+            _follower_burst(n, pairs, followers, now, p, own, fk)
+        elif kind == FlagKind.ENGAGEMENT_RING:
+            _engagement_ring(batch, ctx, pairs, followers, p, own, pk, fk, nk)
+        else:
+            _low_trust(n, pairs, p, own, pk)
+        off = np.fromiter((kind in d for d in batch.dismissed_flags), dtype=np.bool_, count=n)
+        pk[off[pairs.row]] = 1.0
+        fk[off[followers.row]] = 1.0
+        nk[off] = 1.0
+        pair_keep *= pk
+        follower_keep *= fk
+        network_keep *= nk
+        for r in np.flatnonzero(~off):
+            flags[r].extend(own[r])
     return Detection(flags, pair_keep, follower_keep, network_keep)
 
 

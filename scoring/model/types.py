@@ -296,8 +296,9 @@ class Posts:
 class MemberBatch:
     """The members scored together (about 500), with their stored aggregates.
 
-    ``held_topics`` (topics the member added or approved) and ``blocked_topics`` (topics
-    the member blocked) are per member, in row order; empty when not given.
+    ``held_topics`` (topics the member added or approved), ``blocked_topics`` (topics
+    the member blocked) and ``dismissed_flags`` (flag kinds a moderator dismissed) are per
+    member, in row order; empty when not given.
     """
 
     accounts: Accounts
@@ -306,6 +307,8 @@ class MemberBatch:
     posts: Posts
     held_topics: Sequence[Set[str]] = ()
     blocked_topics: Sequence[Set[str]] = ()
+    # Flag kinds a moderator dismissed for the member: never raised or discounted again.
+    dismissed_flags: Sequence[Set[str]] = ()
 
     def __post_init__(self) -> None:
         n = len(self.accounts)
@@ -319,6 +322,7 @@ class MemberBatch:
         for name, seq in (
             ("held_topics", self.held_topics),
             ("blocked_topics", self.blocked_topics),
+            ("dismissed_flags", self.dismissed_flags),
         ):
             if len(seq) not in (0, n):
                 raise ValueError(f"MemberBatch.{name}: give one set per member or none")

@@ -19,12 +19,14 @@ and their artefacts deleted.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import shutil
 import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +40,7 @@ from profiles.public_cache import public_page_cache_clear
 from profiles.purposes import Purpose
 from profiles.selectors import users_with_active_consent
 from scoring import enqueue as queue
-from scoring.hooks import labels_denied
+from scoring.hooks import adjustments_for, dismissed_for, labels_denied
 from scoring.model import MODEL_VERSION, MemberScore, score_batch
 from scoring.model import trust_context as compute_trust
 from scoring.models import (
@@ -328,6 +330,11 @@ def score_members(*, user_ids: Sequence[int], run_id: uuid.UUID) -> int:
             log.warning("run %s has no artefacts; batch skipped", run_id)
             return 0
         batch = graph.member_batch_load(nodes=nodes, user_ids=ids)
+        dismissed = dismissed_for(ids)
+        if dismissed:
+            batch = dataclasses.replace(
+                batch, dismissed_flags=[dismissed.get(uid, set()) for uid in ids]
+            )
         deny = labels_denied()
         results = score_batch(batch, ctx, now=int(timezone.now().timestamp()), deny_topics=deny)
         written = scores_write(run_id=run_id, results=dict(zip(ids, results, strict=True)))
@@ -473,14 +480,23 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
         )
     )
     score_rows, snapshot_rows = [], []
+    adjustments = adjustments_for(ids)
+    values = {}
     for uid in ids:
         r = results[uid]
         parts = {k: str(v) for k, v in r.components.as_dict().items()}
-        snapshot_rows.append((uid, run_id, r.score, parts, r.model_version, now))
+        value = r.score
+        if uid in adjustments:
+            # A moderator's bounded correction: its own component, so the parts still add
+            # up, and the score stays within 1-100.
+            value = min(max(r.score + adjustments[uid], Decimal(1)), Decimal(100))
+            parts["adjustment"] = str(value - r.score)
+        values[uid] = value
+        snapshot_rows.append((uid, run_id, value, parts, r.model_version, now))
         if uid in frozen:
             continue
         score_rows.append(
-            (uid, r.score, parts, float(r.confidence), r.model_version,
+            (uid, value, parts, float(r.confidence), r.model_version,
              when(r.window_start), when(r.window_end), run_id, now)
         )  # fmt: skip
     score_fields = ["user_id", "value", "components", "confidence", "model_version",
@@ -510,9 +526,7 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
     ImportJob.objects.filter(members, status=ImportStatus.SCORING).update(
         status=ImportStatus.DONE, finished_at=now
     )
-    notices.scores_written(
-        before=before, after={uid: results[uid].score for uid in ids}, imports=waiting
-    )
+    notices.scores_written(before=before, after=values, imports=waiting)
     return len(ids)
 
 

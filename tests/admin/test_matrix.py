@@ -66,6 +66,26 @@ SITE: dict[str, dict[str, int]] = {
     "admin/(?P<url>.*)$": {**NO_ENTRY, "mod": 404, "admin": 404},
     "admin/profiles/auditentry/export/": {**NO_ENTRY, "mod": 403, "admin": 200},
 }
+# The moderation console: the anonymous are sent to sign in, a member finds no such page
+# (404), a moderator without TOTP is sent to set it up; actions are POSTs only (405).
+CONSOLE_NO_ENTRY = {"anonymous": 302, "member": 404, "mod_without_mfa": 302}
+CONSOLE_PAGE = {**CONSOLE_NO_ENTRY, "mod": 200, "admin": 200}
+CONSOLE_ACTION = {**CONSOLE_NO_ENTRY, "mod": 405, "admin": 405}
+CONSOLE: dict[str, dict[str, int]] = {
+    "moderation/": CONSOLE_PAGE,
+    "moderation/disputes/": CONSOLE_PAGE,
+    "moderation/disputes/assign/": CONSOLE_ACTION,
+    "moderation/disputes/<int:dispute_id>/": CONSOLE_PAGE,
+    "moderation/disputes/<int:dispute_id>/assign/": CONSOLE_ACTION,
+    "moderation/disputes/<int:dispute_id>/resolve/": CONSOLE_ACTION,
+    "moderation/deny-list/": CONSOLE_PAGE,
+    "moderation/deny-list/<int:denied_id>/remove/": CONSOLE_ACTION,
+    "moderation/flags/": CONSOLE_PAGE,
+    "moderation/flags/<int:flag_id>/review/": CONSOLE_ACTION,
+    "moderation/freezes/": CONSOLE_PAGE,
+    "moderation/members/<int:member_id>/freeze/": CONSOLE_ACTION,
+    "moderation/freezes/<int:freeze_id>/lift/": CONSOLE_ACTION,
+}
 
 # Per model: the status of its changelist, add, change, delete and history pages, for the
 # moderator and for the admin. Nobody adds anything (members sign up, services write);
@@ -115,7 +135,7 @@ def site_key(route: str) -> str:
 
 
 def expected_table() -> dict[str, dict[str, int]]:
-    table = dict(SITE)
+    table = {**SITE, **CONSOLE}
     for label, (moderator, admin) in MODELS.items():
         app, model = label.split(".")
         mod_codes = dict(zip(KINDS, map(int, moderator.split()), strict=True))
@@ -135,6 +155,17 @@ def concrete(route: str, rows: dict[str, Any]) -> str:
     if match and f"{match['app']}.{match['model']}" in rows:
         pk = rows[f"{match['app']}.{match['model']}"].pk
         return "/" + route.replace("<path:object_id>", str(pk))
+    if route.startswith("moderation/"):
+        ids = {
+            "<int:dispute_id>": rows["moderation.dispute"].pk,
+            "<int:denied_id>": rows["moderation.deniedtopic"].pk,
+            "<int:flag_id>": rows["scoring.gamingflag"].pk,
+            "<int:member_id>": rows["profiles.user"].pk,
+            "<int:freeze_id>": 1,  # actions answer a GET before looking anything up
+        }
+        for key, pk in ids.items():
+            route = route.replace(key, str(pk))
+        return "/" + route
     if route.startswith("admin/r/"):
         alice = rows["profiles.user"]
         return f"/admin/r/{ContentType.objects.get_for_model(User).pk}/{alice.pk}/"

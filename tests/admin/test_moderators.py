@@ -21,6 +21,11 @@ MODERATOR_PERMISSIONS = {
     "moderation.delete_deniedtopic",
     "scoring.view_gamingflag",
     "scoring.view_score",
+    # The console (issue 11): record flag reviews, score adjustments and freezes.
+    "moderation.add_flagreview",
+    "moderation.add_scoreadjustment",
+    "moderation.add_scoringfreeze",
+    "moderation.change_scoringfreeze",
 }
 # Apps holding tokens, OAuth apps, authenticators, password data, sessions, signal rows,
 # handle keys, consents and the audit log: a moderator holds no permission in them.

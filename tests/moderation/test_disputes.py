@@ -97,7 +97,12 @@ def test_a_moderator_answers_in_the_admin_audited_and_the_member_is_rescored(
     assert dispute.status == DisputeStatus.UPHELD and dispute.resolved_by == mod
     entry = AuditEntry.objects.get(action="dispute.upheld")
     assert entry.subject == alice and entry.actor == mod
-    assert entry.detail == {"dispute": dispute.pk, "subject": "flag", "detail": "engagement_ring"}
+    assert entry.detail == {
+        "dispute": dispute.pk,
+        "subject": "flag",
+        "detail": "engagement_ring",
+        "reason": "A real group of friends.",
+    }
     resolved_page = client.get(url)  # read-only from now on
     assert (
         resolved_page.status_code == 200

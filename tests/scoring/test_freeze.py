@@ -22,7 +22,7 @@ from tests.scoring.builders import scored
 pytestmark = pytest.mark.django_db
 
 
-def test_a_disputed_score_is_frozen_while_runs_still_record_history(alice: User) -> None:
+def test_a_disputed_score_is_frozen_while_runs_still_record_history(alice: User, mod: User) -> None:
     before = scored(alice)
     dispute = dispute_open(member=alice, subject="score", reason="My followers are real.")
     assert Score.objects.get(user=alice).frozen_since is not None
@@ -40,7 +40,6 @@ def test_a_disputed_score_is_frozen_while_runs_still_record_history(alice: User)
     assert ScoreSnapshot.objects.filter(user=alice).count() == 2
     assert selectors.score_shown_publicly(member=alice) is None
 
-    mod = User.objects.create_user(email="m@example.org", password="x", is_staff=True)
     dispute_resolve(moderator=mod, dispute_id=dispute.pk, upheld=False, resolution="Checked.")
     assert Score.objects.get(user=alice).frozen_since is None
     assert selectors.score_shown_publicly(member=alice) is not None
