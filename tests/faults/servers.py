@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -125,10 +126,24 @@ class Redis:
         _wait_port(self.port)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()  # no save: whatever it held is gone, as after a crash
+        """SIGKILL the server, as a crash would: with no persistence, whatever it held is
+        gone. Works from any process (the server's pid comes from the server itself)."""
+        info = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "info", "server"], capture_output=True, text=True
+        ).stdout
+        pids = [line.split(":")[1].strip() for line in info.splitlines()
+                if line.startswith("process_id:")]  # fmt: skip
+        for pid in pids:
+            os.kill(int(pid), signal.SIGKILL)
+        if self.proc is not None:
             self.proc.wait()
         self.proc = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) != 0:
+                    return
+            time.sleep(0.05)
 
     def restart(self) -> None:
         self.stop()
