@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -428,11 +429,87 @@ def postgres_restart() -> list[str]:
         w.stop()
 
 
+class Beat:
+    """`celery beat` dispatching every second (SCORING_DISPATCH_SECONDS=1), its own
+    process group, so kill() is a crash of beat alone."""
+
+    def __init__(self, var: Path) -> None:
+        import signal as _signal
+
+        self._signal = _signal
+        self.log = var / "beat.log"
+        env = {**os.environ, "SCORING_DISPATCH_SECONDS": "1", "SCORING_SWEEP_SECONDS": "2"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "influence", "beat", "--loglevel", "INFO",
+             "-s", str(var / "celerybeat-schedule")],
+            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, self._signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+def dispatches(w: Any) -> int:
+    """Dispatch tasks the worker has run."""
+    return w.log.read_text(errors="replace").count("scoring.tasks.scoring_dispatch[")
+
+
+def beat_restart() -> list[str]:
+    """Beat killed (-9) and started again while members become due: no member is claimed
+    twice, no run is duplicated, and what fell due while beat was down is scored after."""
+    from scoring.models import Score, ScoreSnapshot, ScoringRun
+    from scoring.services.runs import scoring_schedule_now
+
+    var = Path(os.environ["VAR_DIR"])
+    ids = [member(n).pk for n in range(40)]
+    first, second = ids[:20], ids[20:]
+    w = worker()
+    try:
+        for user_id in first:
+            scoring_schedule_now(user_id=user_id)
+        beat = Beat(var)
+        try:
+            wait_for(lambda: Score.objects.count() == 20, timeout=60, what="the first 20 scores")
+            beat.kill()
+        finally:
+            beat.stop()
+        ticks = dispatches(w)
+        for user_id in second:
+            scoring_schedule_now(user_id=user_id)
+        withdraw(_member(second[-1]))
+        time.sleep(3)
+        figures["scored_while_beat_down"] = Score.objects.count() - 20
+        beat = Beat(var)
+        try:
+            wait_for(lambda: Score.objects.count() == 39, timeout=60, what="the other 19 scores")
+            wait_for(settled, timeout=30, what="the runs to end")
+            time.sleep(3)  # beat keeps ticking: nobody is due, no run is made
+        finally:
+            beat.stop()
+        figures["dispatch_ticks"] = f"{ticks} before the kill, {dispatches(w)} in all"
+    finally:
+        w.stop()
+    problems = invariants(withdrew=[second[-1]])
+    used = set(ScoreSnapshot.objects.values_list("run_id", flat=True))
+    if set(ScoringRun.objects.values_list("pk", flat=True)) != used:
+        problems.append("a run was made that scored nobody, or runs were duplicated")
+    figures["runs_used"] = len(used)
+    return problems
+
+
 SCENARIOS: dict[str, Callable[[], list[str]]] = {
     "kill_import": kill_import,
     "kill_scoring": kill_scoring,
     "redis_restart": redis_restart,
     "postgres_restart": postgres_restart,
+    "beat_restart": beat_restart,
 }
 
 

@@ -115,3 +115,10 @@ def test_redis_restarted_mid_run(servers: dict[str, str]) -> None:
 def test_postgres_restarted_mid_run(servers: dict[str, str]) -> None:
     result = scenario_run("postgres_restart", servers, 4)
     lost_batches_recovered(result["figures"])
+
+
+def test_beat_killed_and_restarted_makes_no_duplicate_run(servers: dict[str, str]) -> None:
+    result = scenario_run("beat_restart", servers, 5)
+    # Nothing is dispatched while beat is down; after, the members due meanwhile are scored.
+    assert result["figures"]["scored_while_beat_down"] == 0
+    assert result["figures"]["runs_used"] >= 2
