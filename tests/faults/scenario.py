@@ -51,7 +51,8 @@ def setup(name: str) -> Path:
     db = f"fault_{name}"
     PG.psql(f"DROP DATABASE IF EXISTS {db}")
     PG.psql(f"CREATE DATABASE {db} TEMPLATE {os.environ['FAULT_TEMPLATE']}")
-    var = Path(tempfile.mkdtemp(prefix=f"fault-{name}-"))
+    # Beside the servers, so the test's clean-up removes it too.
+    var = Path(tempfile.mkdtemp(prefix=f"fault-{name}-", dir=PG.root.parent))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="influence.settings",
         DATABASE_URL=PG.url(db),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,7 @@ def servers() -> Iterator[dict[str, str]]:
             pg.stop("immediate")
         except subprocess.CalledProcessError:
             pass
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def scenario_run(name: str, servers: dict[str, str], redis_db: int) -> dict[str, Any]:
