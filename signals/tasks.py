@@ -22,10 +22,17 @@ IMPORT_OPTIONS: dict[str, Any] = dict(
 )
 
 
-@shared_task(name=enqueue.ARCHIVE_IMPORT_RUN, **IMPORT_OPTIONS)
-def archive_import_run(job_id: str) -> str | None:
-    status = imports.archive_import_run(job_id=uuid.UUID(job_id))
+def _archive_import_run(self: Task, job_id: str) -> str | None:
+    # A redelivered message (acks_late, on Redis after the visibility timeout, which is
+    # longer than the time limit) means the worker that held it died: take the job up again.
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    status = imports.archive_import_run(job_id=uuid.UUID(job_id), retake=redelivered)
     return str(status) if status else None
+
+
+archive_import_run = shared_task(name=enqueue.ARCHIVE_IMPORT_RUN, bind=True, **IMPORT_OPTIONS)(
+    _archive_import_run
+)
 
 
 @shared_task(name=enqueue.IMPORTS_PRUNE_STALE, acks_late=True, soft_time_limit=300, time_limit=360)
@@ -107,9 +114,9 @@ def sources_dispatch_due() -> int:
 
 # The names before the layout step (0.1), registered for one release so that messages
 # already queued under them still run. Remove in the release after next.
-legacy_import_archive = shared_task(name="scoring.tasks.import_archive", **IMPORT_OPTIONS)(
-    archive_import_run.run
-)
+legacy_import_archive = shared_task(
+    name="scoring.tasks.import_archive", bind=True, **IMPORT_OPTIONS
+)(_archive_import_run)
 legacy_prune_stale_imports = shared_task(
     name="scoring.tasks.prune_stale_imports", acks_late=True, soft_time_limit=300, time_limit=360
 )(imports_prune_stale.run)

@@ -127,14 +127,24 @@ def _discard_file(job: ImportJob) -> None:
         ImportJob.objects.filter(pk=job.pk).update(file="")
 
 
-def archive_import_run(*, job_id: uuid.UUID) -> ImportStatus | None:
-    """Run one queued import. Idempotent: a job already claimed or finished is left alone."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+def archive_import_run(*, job_id: uuid.UUID, retake: bool = False) -> ImportStatus | None:
+    """Run one queued import. Idempotent: a job already claimed or finished is left alone.
+
+    ``retake``: the worker that claimed the job died while reading it (its message was
+    redelivered), so a job left running is taken up again; the store is one transaction,
+    so nothing of the first attempt was kept, and an archive already stored is not added
+    twice.
+    """
+    claimable = [ImportStatus.QUEUED, ImportStatus.RUNNING] if retake else [ImportStatus.QUEUED]
+    claimed = ImportJob.objects.filter(pk=job_id, status__in=claimable).update(
         status=ImportStatus.RUNNING
     )
     if claimed != 1:
         return None
     job = ImportJob.objects.get(pk=job_id)
+    if not job.file.name or not job.file.storage.exists(job.file.name):
+        _fail(job, message="The uploaded file was lost before it was read; please upload it again.")
+        return ImportStatus.FAILED
     try:
         try:
             with job.file.open("rb") as fh:
