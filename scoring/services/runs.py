@@ -458,11 +458,17 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
     Every member row of the batch is locked (in id order, as withdrawal locks one row) and
     consent is re-checked in this transaction, so a withdrawal racing the batch either
     comes first and nothing is written, or comes after and deletes what was written.
+    The run must also still hold each member: a late batch of a run the janitor abandoned
+    (its members released, perhaps claimed by a newer run) writes nothing.
     """
     ids = sorted(results)
     by_pk = of_members(ids, "pk")
     list(User.objects.select_for_update().filter(by_pk).order_by("pk").values_list("pk"))
-    consenting = set(scorable_members().filter(by_pk).values_list("pk", flat=True))
+    consenting = set(
+        scorable_members()
+        .filter(by_pk, scoring_state__claimed_run=run_id)
+        .values_list("pk", flat=True)
+    )
     ids = [uid for uid in ids if uid in consenting]
     if not ids:
         return 0

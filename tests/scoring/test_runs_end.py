@@ -233,3 +233,34 @@ def test_a_run_keeps_its_artefacts_only_while_it_scores() -> None:
     score_members(user_ids=first, run_id=run.pk)
     score_members(user_ids=second, run_id=run.pk)
     assert not RunArtefact.objects.exists()
+
+
+def test_a_batch_that_outlives_its_run_writes_nothing_for_members_now_held_elsewhere() -> None:
+    """The janitor abandons a run while one of its batches is still scoring, and the next
+    dispatch claims the member for a new run: the late batch must not write for them
+    (found by the fault tests: two snapshots from two runs)."""
+    from scoring.hooks import denied_labels
+
+    people = members(1)
+    assert scoring_dispatch() == 1
+    run, batches = prepared()
+    newer: list[ScoringRun] = []
+
+    def meanwhile(labels: object = None) -> set[str]:
+        # Called mid-batch, after the batch loaded its members and before it writes.
+        if not newer:
+            age(run, RUN_LIVE_SECONDS + 60)
+            assert runs_sweep()["abandoned"] == 1
+            assert scoring_dispatch() == 1
+            newer.append(ScoringRun.objects.exclude(pk=run.pk).get())
+        return set()
+
+    denied_labels.connect(meanwhile)
+    try:
+        written = score_members(user_ids=batches[0], run_id=run.pk)
+    finally:
+        denied_labels.disconnect(meanwhile)
+
+    assert written == 0
+    assert not ScoreSnapshot.objects.filter(run_id=run.pk).exists()
+    assert ScoringState.objects.get(user=people[0]).claimed_run == newer[0].pk
