@@ -84,9 +84,9 @@ def population_seed(*, members: int, prefix: str, form_signins: int) -> dict[str
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
     from django.utils import timezone
+    from django.utils.module_loading import import_string
 
     from profiles.models import User
     from profiles.purposes import OPTIONAL_PURPOSES, Purpose
@@ -150,7 +150,7 @@ def population_seed(*, members: int, prefix: str, form_signins: int) -> dict[str
             ImportJob.objects.filter(
                 user=user, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
             ).update(status=ImportStatus.FAILED, message="Left over by an earlier load run.")
-        session = SessionStore()
+        session = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
