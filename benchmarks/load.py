@@ -23,6 +23,7 @@ import contextlib
 import csv
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -320,6 +321,60 @@ class LoadResult:
         return "\n".join(lines)
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group
+    (Linux /proc): gunicorn's or the worker's master and every process it started."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5, the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """The whole machine's (busy, total) CPU seconds since boot, every core."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    total = sum(values[:8])
+    return (total - idle) / os.sysconf("SC_CLK_TCK"), total / os.sysconf("SC_CLK_TCK")
+
+
+def endpoint_costs(
+    *, url: str, web_pgid: int, population: dict[str, Any], repeat: int = 30
+) -> dict[str, float]:
+    """gunicorn's CPU milliseconds per request for each page, one request at a time (so
+    the figure does not depend on queueing): where a request's time goes."""
+    import requests
+
+    member, other = population["members"][0], population["members"][-1]
+    cookie = {population["session_cookie"]: member["session"]}
+    pages = {
+        "GET /@[handle]": (f"/@{other['handle']}", None),
+        "GET /@[handle]/badge.svg": (f"/@{other['handle']}/badge.svg", None),
+        "GET /people/": ("/people/", None),
+        "GET /people/?q=[topic]": (f"/people/?q={population['topics'][0]}", None),
+        "GET /@[handle] (signed in)": (f"/@{other['handle']}", cookie),
+        "GET /dashboard/": ("/dashboard/", cookie),
+        "GET /topics/": ("/topics/", cookie),
+        "GET /consent/": ("/consent/", cookie),
+        "GET /imports/new/": ("/imports/new/", cookie),
+    }
+    costs = {}
+    for name, (path, cookies) in pages.items():
+        requests.get(url + path, cookies=cookies, timeout=30)  # warm (the page cache too)
+        before = group_cpu_seconds(web_pgid)
+        for _ in range(repeat):
+            response = requests.get(url + path, cookies=cookies, timeout=30)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
+        costs[name] = 1000 * (group_cpu_seconds(web_pgid) - before) / repeat
+    return costs
+
+
 def _stats_row(row: dict[str, str]) -> EndpointStats:
     name = row["Name"] if row["Type"] in ("", "None") else f"{row['Type']} {row['Name']}"
 
@@ -389,6 +444,9 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--costs", action="store_true", help="then gunicorn's CPU a request, page by page"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "influence.settings")
@@ -414,10 +472,21 @@ def main() -> None:
     with stack_running(
         web_workers=args.web_workers, worker_concurrency=args.worker_concurrency, logs=out
     ) as stack:
+        web0, worker0 = group_cpu_seconds(stack.web.pid), group_cpu_seconds(stack.worker.pid)
+        machine0, children0 = machine_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
         result = locust_run(
             url=stack.url, population=population, users=args.users,
             spawn_rate=args.spawn_rate, seconds=args.seconds, out=out,
         )  # fmt: skip
+        web = group_cpu_seconds(stack.web.pid) - web0
+        worker = group_cpu_seconds(stack.worker.pid) - worker0
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        locust = (children.ru_utime + children.ru_stime) - (children0.ru_utime + children0.ru_stime)
+        machine = [b - a for a, b in zip(machine0, machine_cpu(), strict=True)]
+        load = os.getloadavg()[0]
+        costs = {}
+        if args.costs:
+            costs = endpoint_costs(url=stack.url, web_pgid=stack.web.pid, population=population)
     print(
         f"{args.seconds} s, {args.users} users ({min(args.members, args.users)} members), "
         f"gunicorn {args.web_workers} sync workers, Celery worker concurrency "
@@ -430,6 +499,15 @@ def main() -> None:
         f"\n{result.total.rps:.1f} req/s, {result.total.failures} failures; "
         f"worst page view p95 {worst.p95:.0f} ms ({worst.name})"
     )
+    requests = max(result.total.requests, 1)
+    print(
+        f"CPU seconds in the run: gunicorn {web:.1f} ({1000 * web / requests:.1f} ms a "
+        f"request), Celery worker {worker:.1f}, locust {locust:.1f}; PostgreSQL and Redis not "
+        f"counted. The machine was {machine[0] / machine[1]:.0%} busy (load average {load:.1f} "
+        f"at the end); cores: {os.cpu_count()}"
+    )
+    for name, ms in costs.items():
+        print(f"gunicorn CPU ms a request, one at a time: {name:<28} {ms:6.1f}")
     for line in result.failures:
         print("FAILURE", line)
     print(f"logs and CSV in {out}")
