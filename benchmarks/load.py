@@ -420,6 +420,9 @@ def locust_run(
             f"{row['Method']} {row['Name']}: {row['Error']} ({row['Occurrences']}x)"
             for row in csv.DictReader(f)
         ]
+    # An exception in a task is not a failed request to locust: count it here.
+    with open(f"{prefix}_exceptions.csv", newline="") as f:
+        failures += [f"exception: {row['Message']} ({row['Count']}x)" for row in csv.DictReader(f)]
     total = next(r for r in rows if r.name == "Aggregated")
     if proc.returncode not in (0, 1):  # 1 is locust's answer to failed requests
         failures.append(f"locust exited {proc.returncode}:\n{proc.stderr[-3000:]}")

@@ -75,8 +75,17 @@ class Member(HttpUser):
         if n >= POPULATION["form_signins"] or not self.sign_in():
             self.client.cookies.set(POPULATION["session_cookie"], self.member["session"])
 
+    def page(self, path: str, name: str) -> None:
+        """A page that must answer 200 itself: a redirect (to the sign-in page, say) fails."""
+        with self.client.get(path, name=name, allow_redirects=False,
+                             catch_response=True) as response:  # fmt: skip
+            if response.status_code != 200:
+                where = response.headers.get("Location", "")
+                response.failure(f"answered {response.status_code} {where}".strip())
+
     def csrf_from(self, path: str, name: str) -> str | None:
-        with self.client.get(path, name=name, catch_response=True) as response:
+        with self.client.get(path, name=name, allow_redirects=False,
+                             catch_response=True) as response:  # fmt: skip
             match = CSRF.search(response.text or "")
             if response.status_code != 200 or not match:
                 response.failure(f"{response.status_code}, no CSRF token in the form")
@@ -99,15 +108,15 @@ class Member(HttpUser):
 
     @task(4)
     def dashboard(self) -> None:
-        self.client.get("/dashboard/", name="/dashboard/")
+        self.page("/dashboard/", "/dashboard/")
 
     @task(2)
     def topics(self) -> None:
-        self.client.get("/topics/", name="/topics/")
+        self.page("/topics/", "/topics/")
 
     @task(2)
     def public_profile(self) -> None:
-        self.client.get(f"/@{random.choice(self.others)}", name="/@[handle] (signed in)")
+        self.page(f"/@{random.choice(self.others)}", "/@[handle] (signed in)")
 
     @task(1)
     def upload(self) -> None:
@@ -128,9 +137,10 @@ class Member(HttpUser):
                 response.failure(f"upload answered {response.status_code} to {where!r}")
                 return
         if self.job:
-            with self.client.get(f"/imports/{self.job}/status/", name="/imports/[id]/status/",
+            path, name = f"/imports/{self.job}/status/", "/imports/[id]/status/"
+            with self.client.get(path, name=name, allow_redirects=False,
                                  catch_response=True) as response:  # fmt: skip
-                if response.status_code != 200 or "status" not in (response.json() or {}):
+                if response.status_code != 200 or '"status"' not in response.text:
                     response.failure(f"status answered {response.status_code}")
 
     @task(1)
@@ -147,8 +157,9 @@ class Member(HttpUser):
                 return
         # The centre shows what was done; an error message there means the change failed.
         said = "Withdrawn: Topic directory" if self.in_directory else "Granted: Topic directory"
-        with self.client.get("/consent/", name="/consent/", catch_response=True) as response:
-            if said not in response.text:
+        with self.client.get("/consent/", name="/consent/", allow_redirects=False,
+                             catch_response=True) as response:  # fmt: skip
+            if response.status_code != 200 or said not in response.text:
                 response.failure(f"the consent centre did not say {said!r}")
                 return
         self.in_directory = not self.in_directory
