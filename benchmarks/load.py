@@ -37,10 +37,11 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "benchmarks" / "locust" / "locustfile.py"
-PASSWORD = "load-test-password-not-secret"  # noqa: S105 (a benchmark member's, on loopback)
+PASSWORD = "load-test-password-not-secret"  # benchmark members only, served on loopback
 TOPICS = ("privacy", "python", "cycling", "cooking", "astronomy", "gardening", "music", "chess")
 
 # Every endpoint the scenario hits, by the name locust reports it under; the smoke test
@@ -177,7 +178,9 @@ def database_url() -> str:
     from django.db import connection
 
     db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    auth = quote(db["USER"], safe="") + (
+        f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    )
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
