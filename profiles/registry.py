@@ -45,6 +45,21 @@ class Holding:
 HOLDINGS: list[Holding] = [
     # --- scoring: signals, scores, topics ---------------------------------------------
     Holding("scoring.GamingFlag", "user_id", "patterns that looked like gaming, with evidence"),
+    Holding(
+        "moderation.ScoreAdjustment",
+        "user_id",
+        "manual corrections moderators made to your score, each with its reason",
+    ),
+    Holding(
+        "moderation.FlagReview",
+        "user_id",
+        "moderators' reviews of gaming flags on your score, each with its reason",
+    ),
+    Holding(
+        "moderation.ScoringFreeze",
+        "user_id",
+        "times scoring was paused for you during a review, with the reason",
+    ),
     Holding("moderation.Dispute", "user_id", "your disputes and how moderators resolved them"),
     Holding("scoring.Topic", "user_id", "your topics: suggested, approved, rejected, blocked"),
     Holding(

@@ -208,6 +208,9 @@ def data_export_download(*, member: User, export_id: Any) -> DataExport:
     export = data_export_for_member(member=member, export_id=export_id)
     if export.status != ExportStatus.DONE or not export.file or export.expired:
         raise Http404("This export is not available (it may have expired).")
+    if not export.file.name or not export.file.storage.exists(export.file.name):
+        # Pruned, or lost with a disk: never a server error, ask for a new one.
+        raise Http404("This export's file is no longer available; request a new export.")
     return export
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from moderation.models import Dispute
 from moderation.services.deny_list import denied_topic_add, denied_topic_remove
 from moderation.services.disputes import dispute_resolve
+from profiles.admin import csv_cell
 from profiles.models import AuditAction, AuditEntry, User
 from profiles.pseudonyms import member_pseudonym
 from profiles.services.audit import AuditError, audit_record
@@ -112,7 +113,9 @@ def test_admins_export_a_date_range_as_csv_with_formulas_defused(
     client: Client, admin_member: User, mod: User
 ) -> None:
     now = timezone.now()
-    reasons = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "plain"]
+    # Reasons are stripped when written, so a leading tab or CR reaches the CSV only inside
+    # the detail column; csv_cell itself is checked for them below.
+    reasons = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "plain"]
     for reason in reasons:
         denied_topic_add(moderator=mod, label=f"t{len(reason)}{reason[-1]}", reason=reason)
     client.force_login(admin_member)
@@ -128,10 +131,9 @@ def test_admins_export_a_date_range_as_csv_with_formulas_defused(
         "'+1+1",
         "'-2+3",
         "'@SUM(A1)",
-        "'\tx",
-        "'\rx",
         "plain",
     ]
+    assert [csv_cell(v) for v in ("\tx", "\rx", "x=1", None)] == ["'\tx", "'\rx", "x=1", ""]
     assert all(row["subject_ref"] == "" or len(row["subject_ref"]) >= 16 for row in rows)
     assert mod.email not in response.content.decode()
     exported = AuditEntry.objects.get(action=AuditAction.AUDIT_EXPORTED)

@@ -102,6 +102,15 @@ def rich_alice(alice: User, mallory: User, mod: User, media: Path) -> User:
     )
     apps.get_model("scoring.Topic").objects.create(user=alice, label="privacy")
     apps.get_model("scoring.TopicBlock").objects.create(user=alice, label="crypto")
+    apps.get_model("moderation.ScoreAdjustment").objects.create(
+        user=alice, points=2, reason="Missed a verified source.", moderator=mod
+    )
+    apps.get_model("moderation.FlagReview").objects.create(
+        user=alice, kind="burst", decision="dismissed", reason="A real viral week.", moderator=mod
+    )
+    apps.get_model("moderation.ScoringFreeze").objects.create(
+        user=alice, reason="Under review.", created_by=mod
+    )
     apps.get_model("scoring.GamingFlag").objects.create(
         user=alice, kind="burst", evidence={"posts": 3}, discount=0.1, run_id=uuid.uuid4()
     )

@@ -130,6 +130,21 @@ def test_the_member_downloads_their_export_and_the_download_is_audited(
     assert AuditEntry.objects.filter(subject=alice, action=AuditAction.EXPORT_DOWNLOADED).exists()
 
 
+def test_an_export_whose_file_is_gone_answers_404_on_the_page_and_the_api(
+    client, alice: User, media: Path
+) -> None:
+    export = data_export_request(user=alice)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    assert export.file.name
+    export.file.storage.delete(export.file.name)
+    client.force_login(alice)
+    assert client.get(reverse("data_export_download", args=[export.pk])).status_code == 404
+    api = client.get(f"/api/v1/me/export/{export.pk}/download")
+    assert api.status_code == 404 and "request a new export" in api.json()["detail"]
+    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT_DOWNLOADED).exists()
+
+
 def test_no_one_else_can_download_or_watch_an_export(
     client, alice: User, mallory: User, media: Path
 ) -> None:

@@ -152,5 +152,5 @@ def test_a_moderator_deny_lists_a_topic_in_the_admin_and_it_is_audited(
     assert DeniedTopic.objects.get().label == "crypto"
     assert not Topic.objects.filter(label="crypto").exists()  # the suggestion went
     entry = AuditEntry.objects.get(action="topic.deny")
-    assert entry.detail == {"label": "crypto", "reason": "scam magnet"}
+    assert entry.detail == {"label": "crypto", "reason": "scam magnet", "members": 1}
     assert client.get("/admin/scoring/gamingflag/").status_code == 200
