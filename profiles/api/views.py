@@ -459,6 +459,17 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
         fields = ["id", "kind", "title", "body", "url", "created_at", "read_at"]
 
 
+def _flag(request: Request, name: str) -> bool:
+    """A boolean query parameter: absent is false; anything but true/false is a 400 that
+    names the parameter (``?unread=null`` is not silently read as false)."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return False
+    if len(values) > 1 or values[0].lower() not in ("true", "false"):
+        raise serializers.ValidationError({name: ["Must be true or false, once."]})
+    return values[0].lower() == "true"
+
+
 class NotificationListView(generics.ListAPIView[Notification]):
     """What you were told, newest first (``unread=true``: only the unread ones)."""
 
@@ -467,7 +478,7 @@ class NotificationListView(generics.ListAPIView[Notification]):
 
     def get_queryset(self) -> Any:
         notes = selectors.member_notifications(member=request_member(self.request))
-        if self.request.query_params.get("unread") == "true":
+        if _flag(self.request, "unread"):
             notes = notes.filter(read_at__isnull=True)
         return notes
 

@@ -178,6 +178,9 @@ def test_notifications_are_listed_by_cursor_and_marked_read(alice: User, mallory
     assert one.json() == {"marked": 1, "unread": 2}
     unread = api.get("/api/v1/me/notifications?unread=true").json()["results"]
     assert {n["title"] for n in unread} == {"Note 1", "Note 2"}
+    for bad in ("unread=null", "unread=true&unread=true", "unread=1"):
+        refused = api.get(f"/api/v1/me/notifications?{bad}")
+        assert refused.status_code == 400 and "unread" in str(refused.json()), bad
     assert api.post("/api/v1/me/notifications/read").json() == {"marked": 2, "unread": 0}
     assert Notification.objects.get(pk=theirs.pk).read_at is None
 
