@@ -63,6 +63,32 @@ def _fast_tests(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _flush_survives_a_deadlock() -> Iterator[None]:
+    """Transactional tests end with `flush` (TRUNCATE of every table). The session's real
+    worker may still be finishing a task an earlier test queued, holding a lock on one table
+    while it waits for another that TRUNCATE already holds: PostgreSQL then cancels one of
+    the two, and when that is the flush, the next test starts on leftover rows. Retry it."""
+    from django.core.management.base import CommandError
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+
+    def handle(self: Any, *args: Any, **options: Any) -> Any:
+        for attempt in range(4):
+            try:
+                return original(self, *args, **options)
+            except CommandError as exc:  # it wraps the database's error
+                if attempt == 3 or "deadlock detected" not in str(exc.__cause__):
+                    raise
+                time.sleep(0.25 * (attempt + 1))
+        return None
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    yield
+    flush.Command.handle = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _static_files() -> Iterator[None]:
     # The live server serves static files through the finders, which know only unhashed
     # names; the hashed manifest build is tested by test_deploy instead.
