@@ -402,7 +402,7 @@ def _audit_row(entry: AuditEntry) -> AuditRow:
         actor=entry.actor_ref[:REF_SHOWN] if entry.actor_ref else "Influence",
         subject=entry.subject_ref[:REF_SHOWN],
         reason=str(detail.get("reason", "")),
-        details=[(k, str(v)) for k, v in sorted(detail.items()) if k != "reason"],
+        details=[(k, str(v)) for k, v in sorted(detail.items()) if k != "reason" and v != ""],
     )
 
 
