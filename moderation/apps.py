@@ -11,7 +11,7 @@ class ModerationConfig(AppConfig):
         from moderation.services.deny_list import denied_among
         from moderation.services.disputes import dispute_marks
         from moderation.services.flags import flags_dismissed
-        from moderation.services.freezes import freeze_holds
+        from moderation.services.freezes import freeze_holds, freezes_holding
         from scoring import hooks
 
         hooks.denied_labels.connect(denied_among)
@@ -19,3 +19,4 @@ class ModerationConfig(AppConfig):
         hooks.flags_dismissed.connect(flags_dismissed)
         hooks.score_adjustments.connect(adjustments_of)
         hooks.score_holds.connect(freeze_holds)
+        hooks.scores_held.connect(freezes_holding)

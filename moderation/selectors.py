@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -19,7 +19,7 @@ from moderation.models import (
     ScoreAdjustment,
     ScoringFreeze,
 )
-from profiles.models import User
+from profiles.models import AuditAction, AuditEntry, User
 from scoring.explain import FlagExplanation, flag_explain
 from scoring.models import GamingFlag
 
@@ -219,3 +219,67 @@ def moderators() -> QuerySet[User]:
 
 def denied_topics() -> QuerySet[DeniedTopic]:
     return DeniedTopic.objects.order_by("label")
+
+
+# --- The audit log page (admins only) ------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit page's filters: an action (one of ``AuditAction``) and a range of days,
+    both ends included, in the site's time zone. ``errors`` says what was refused."""
+
+    action: str = ""
+    since: date | None = None
+    until: date | None = None
+    errors: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> AuditFilters:
+        errors: list[str] = []
+        action = query.get("action", "")
+        if action and action not in AuditAction.values:
+            errors.append("Choose an action from the list.")
+            action = ""
+        days: dict[str, date | None] = {}
+        for key, name in (("since", "first"), ("until", "last")):
+            raw = query.get(key, "").strip()
+            days[key] = None
+            if raw:
+                try:
+                    days[key] = date.fromisoformat(raw)
+                except ValueError:
+                    errors.append(f"The {name} day must be a date like 2026-01-31.")
+        since, until = days["since"], days["until"]
+        if since and until and until < since:
+            errors.append("The last day comes before the first.")
+            since = until = None
+        return cls(action=action, since=since, until=until, errors=tuple(errors))
+
+
+def audit_entries(*, filters: AuditFilters) -> QuerySet[AuditEntry]:
+    """Audit entries for the console's audit page, newest first. Bad filters match nothing
+    (the page shows why), so a mistyped range never shows the whole log as if filtered."""
+    if filters.errors:
+        return AuditEntry.objects.none()
+    qs = AuditEntry.objects.all()
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    zone = timezone.get_current_timezone()
+    if filters.since:
+        qs = qs.filter(at__gte=datetime.combine(filters.since, time.min, tzinfo=zone))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=zone)
+        qs = qs.filter(at__lt=end)
+    return qs.order_by("-at", "-id")
+
+
+def audit_action_label(action: str) -> str:
+    """An action's name; a value the enum does not know (none should exist) is shown as
+    itself, never as "-"."""
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:
+        return action or "Unknown action"

@@ -45,4 +45,5 @@ urlpatterns = [
         views_console.freeze_lift,
         name="console_freeze_lift",
     ),
+    path("moderation/audit/", views_console.audit_log, name="console_audit"),
 ]

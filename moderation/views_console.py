@@ -9,12 +9,15 @@ change goes through an audited service; each action is its own POST.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,7 +38,7 @@ from moderation.services.disputes import DisputeRefused, dispute_answer, dispute
 from moderation.services.flags import FlagReviewRefused, flag_review
 from moderation.services.freezes import FreezeRefused, scoring_freeze, scoring_unfreeze
 from profiles.http import request_member
-from profiles.models import User
+from profiles.models import AuditAction, AuditEntry, User
 from scoring import selectors as scoring_selectors
 from scoring.explain import flag_explain
 from scoring.services.topics import TopicError
@@ -357,3 +360,74 @@ def freeze_lift(request: HttpRequest, freeze_id: int) -> HttpResponse:
     else:
         messages.success(request, "Freeze lifted; the member is being rescored.")
     return redirect(_back(request, reverse("console_freezes")))
+
+
+# --- The audit log (admins only) ------------------------------------------------------------
+
+REF_SHOWN = 12  # characters of a pseudonym shown on the page; the CSV has them whole
+
+
+def console_admin(view: View) -> View:
+    """Open the view only to admins (superusers): least privilege, moderators get 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user.is_staff:
+            raise Http404("No such page.")
+        if not user.is_superuser:
+            raise PermissionDenied("Only admins read the audit log.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditEntry
+    label: str
+    actor: str  # a pseudonym's first characters, or "Influence" for the site itself
+    subject: str  # likewise, or "" when the entry is about no member
+    reason: str
+    details: list[tuple[str, str]]
+
+
+def _audit_row(entry: AuditEntry) -> AuditRow:
+    detail = entry.detail if isinstance(entry.detail, dict) else {}
+    return AuditRow(
+        entry=entry,
+        label=selectors.audit_action_label(entry.action),
+        actor=entry.actor_ref[:REF_SHOWN] if entry.actor_ref else "Influence",
+        subject=entry.subject_ref[:REF_SHOWN],
+        reason=str(detail.get("reason", "")),
+        details=[(k, str(v)) for k, v in sorted(detail.items()) if k != "reason" and v != ""],
+    )
+
+
+@console_admin
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log, newest first, filtered by action and a range of days, 50 a page."""
+    filters = selectors.AuditFilters.from_query(request.GET)
+    paginator = Paginator(selectors.audit_entries(filters=filters), selectors.AUDIT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    export = reverse("admin:profiles_auditentry_export")
+    if filters.since and filters.until:
+        export += "?" + urlencode({"since": filters.since, "until": filters.until})
+    return render(
+        request,
+        "moderation/console/audit.html",
+        {
+            "filters": filters,
+            "actions": AuditAction.choices,
+            "page": page,
+            "rows": [_audit_row(e) for e in page.object_list],
+            "query": query.urlencode(),
+            "export_url": export,
+            "ref_shown": REF_SHOWN,
+        },
+        status=400 if filters.errors else 200,
+    )

@@ -394,6 +394,7 @@ class NotificationKind(models.TextChoices):
     TOPIC_DENIED = "topic_denied", "A topic was removed by the deny-list"
     CONSENT_RECEIPT = "consent_receipt", "A consent receipt"
     EXPORT_READY = "export_ready", "Your data export is ready"
+    SCORING_FROZEN = "scoring_frozen", "Moderators paused or resumed your scoring"
 
 
 class Notification(models.Model):

@@ -87,3 +87,21 @@ def holds_for(member_id: int) -> list[str]:
     for result in score_holds.send(member_id=member_id):
         found.extend(result)
     return found
+
+
+scores_held = Hook(
+    "scoring.scores_held",
+    "Members whose score runs must not write, neither a first score nor a new one (their "
+    "snapshots are still recorded): kwargs member_ids (a list); each receiver returns a set "
+    "of member ids. Moderation answers with active investigation freezes, so a freeze "
+    "holds for a member who has no score yet, not only through Score.frozen_since.",
+)
+
+
+def held_among(member_ids: Iterable[int]) -> set[int]:
+    """Those of the members whose score a receiver holds."""
+    asked = list(member_ids)
+    found: set[int] = set()
+    for result in scores_held.send(member_ids=asked):
+        found |= set(result)
+    return found

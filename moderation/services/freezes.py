@@ -1,18 +1,22 @@
 """Freezing a member's scoring while moderators investigate: with a reason the member sees
-on their dashboard, lifted by a moderator, every step audited. While frozen, runs record
-history but do not replace the score shown (``Score.frozen_since``, as for a disputed
-score), and public pages hide it."""
+on their dashboard, lifted by a moderator, every step audited and told to the member (a
+notification). While frozen, runs record history but write no score: they do not replace
+the score shown (``Score.frozen_since``, as for a disputed score), and for a member with
+no score yet they write no first one (``scoring.hooks.scores_held``, answered by
+``freezes_holding``). Public pages hide it."""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from moderation.models import DisputeStatus, DisputeSubject, ScoringFreeze
 from moderation.services.disputes import MAX_REASON
-from profiles.models import AuditAction, User
+from profiles.models import AuditAction, NotificationKind, User
 from profiles.public_cache import public_page_cache_clear
 from profiles.services.audit import audit_record
+from profiles.services.notifications import notification_send
 from scoring.models import Score
 from scoring.services.runs import score_request
 
@@ -35,11 +39,13 @@ def _check(moderator: User, reason: str) -> str:
 def scoring_freeze(*, moderator: User, member_id: int, reason: str) -> ScoringFreeze:
     """Hold a member's score as it is while moderators investigate."""
     reason = _check(moderator, reason)
-    member = User.objects.filter(pk=member_id, is_active=True).first()
-    if member is None:
-        raise FreezeRefused("No such member.")
     try:
         with transaction.atomic():
+            # The member's row lock orders this freeze against a run's write, which holds
+            # the same lock: the write comes first, or sees the freeze and writes no score.
+            member = User.objects.select_for_update().filter(pk=member_id, is_active=True).first()
+            if member is None:
+                raise FreezeRefused("No such member.")
             freeze = ScoringFreeze.objects.create(user=member, reason=reason, created_by=moderator)
             Score.objects.filter(user=member, frozen_since__isnull=True).update(
                 frozen_since=timezone.now()
@@ -51,6 +57,13 @@ def scoring_freeze(*, moderator: User, member_id: int, reason: str) -> ScoringFr
                 detail={"freeze": freeze.pk, "reason": reason},
             )
             public_page_cache_clear(user_ids=[member.pk])
+            notification_send(
+                user_id=member.pk,
+                kind=NotificationKind.SCORING_FROZEN,
+                title="Moderators paused your score while they look into your account",
+                body=f"The moderators' reason: {reason}",
+                url=reverse("dashboard"),
+            )
     except IntegrityError:
         raise FreezeRefused("This member's scoring is frozen already.") from None
     return freeze
@@ -79,6 +92,20 @@ def scoring_unfreeze(*, moderator: User, freeze_id: int, reason: str) -> Scoring
     )
     public_page_cache_clear(user_ids=[freeze.user_id])
     score_request(user_id=freeze.user_id)
+    notification_send(
+        user_id=freeze.user_id,
+        kind=NotificationKind.SCORING_FROZEN,
+        title="Moderators lifted the pause on your score",
+        body=(
+            f"The moderators' reason: {reason}\n"
+            + (
+                "Your score stays as it is until your open score dispute is answered."
+                if disputed
+                else "Your score will be computed again shortly."
+            )
+        ),
+        url=reverse("dashboard"),
+    )
     return freeze
 
 
@@ -89,3 +116,13 @@ def freeze_holds(*, member_id: int) -> list[str]:
     if freeze is None:
         return []
     return [f"The moderators' reason: {freeze.reason}"]
+
+
+def freezes_holding(*, member_ids: list[int]) -> set[int]:
+    """Those of the members under an active freeze: runs write no score for them (fills
+    ``scoring.hooks.scores_held``)."""
+    return set(
+        ScoringFreeze.objects.filter(user_id__in=member_ids, lifted_at=None).values_list(
+            "user_id", flat=True
+        )
+    )

@@ -40,7 +40,7 @@ from profiles.public_cache import public_page_cache_clear
 from profiles.purposes import Purpose
 from profiles.selectors import users_with_active_consent
 from scoring import enqueue as queue
-from scoring.hooks import adjustments_for, dismissed_for, labels_denied
+from scoring.hooks import adjustments_for, dismissed_for, held_among, labels_denied
 from scoring.model import MODEL_VERSION, MemberScore, score_batch
 from scoring.model import trust_context as compute_trust
 from scoring.models import (
@@ -479,12 +479,13 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
         return datetime.fromtimestamp(ts, tz=UTC)
 
     # A score under an open dispute stays as shown, with its flags (GDPR Art. 18); the
-    # run's snapshot is still recorded.
+    # run's snapshot is still recorded. A member under an investigation freeze gets no
+    # score written at all, not even a first one (``held_among``: moderation answers).
     frozen = set(
         Score.objects.filter(of_members(ids), frozen_since__isnull=False).values_list(
             "user_id", flat=True
         )
-    )
+    ) | held_among(ids)
     score_rows, snapshot_rows = [], []
     adjustments = adjustments_for(ids)
     values = {}
@@ -532,7 +533,9 @@ def scores_write(*, run_id: uuid.UUID, results: dict[int, MemberScore]) -> int:
     ImportJob.objects.filter(members, status=ImportStatus.SCORING).update(
         status=ImportStatus.DONE, finished_at=now
     )
-    notices.scores_written(before=before, after=values, imports=waiting)
+    # Members whose score was held are not told of a score they cannot see.
+    shown_values = {uid: v for uid, v in values.items() if uid not in frozen}
+    notices.scores_written(before=before, after=shown_values, imports=waiting)
     return len(ids)
 
 

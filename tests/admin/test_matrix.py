@@ -85,6 +85,8 @@ CONSOLE: dict[str, dict[str, int]] = {
     "moderation/freezes/": CONSOLE_PAGE,
     "moderation/members/<int:member_id>/freeze/": CONSOLE_ACTION,
     "moderation/freezes/<int:freeze_id>/lift/": CONSOLE_ACTION,
+    # The audit log is for admins only (least privilege): a moderator gets 403.
+    "moderation/audit/": {**CONSOLE_NO_ENTRY, "mod": 403, "admin": 200},
 }
 
 # Per model: the status of its changelist, add, change, delete and history pages, for the

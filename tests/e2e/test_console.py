@@ -1,8 +1,10 @@
 """In a real browser (issue 11): a moderator signs in with a TOTP code, works the queue,
 corrects alice's topic dispute and rejects her score dispute; alice sees both answers, the
-notification and the corrected topics; the audit trail shows it all. The deny-list removes
-an approved topic everywhere at once. axe-core and overflow are checked on every console
-page at 1280 and 390 px; desktop screenshots go to docs/img/ for docs/moderation.md."""
+notification and the corrected topics; the audit trail shows it all, on her own activity
+page and in the console's audit log, which an admin opens after signing in with TOTP. The
+deny-list removes an approved topic everywhere at once. axe-core and overflow are checked on
+every console page at 1280 and 390 px; desktop screenshots go to docs/img/ for
+docs/moderation.md."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from playwright.sync_api import Page, expect
 from moderation.models import Dispute, DisputeStatus
 from moderation.services.disputes import dispute_open
 from profiles.models import User
+from profiles.pseudonyms import member_pseudonym
 from scoring import selectors as scoring_selectors
 from scoring.models import Topic, TopicStatus
 from scoring.services.runs import score_members_now
-from tests.admin.conftest import PASSWORD, verified
+from tests.admin.conftest import PASSWORD, admin_member, verified  # noqa: F401 (a fixture)
 from tests.admin.test_login import current_code
 from tests.browser import VIEWPORTS, check_page
 from tests.builders import imported
@@ -44,7 +47,12 @@ def shot(page: Page, name: str, viewport: str) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_a_moderator_works_alices_disputes_and_she_sees_the_answers(
-    page: Page, live_server, alice: User, mod: User, viewport: str
+    page: Page,
+    live_server,
+    alice: User,
+    mod: User,
+    admin_member: User,  # noqa: F811
+    viewport: str,
 ) -> None:
     verified(alice), verified(mod)
     imported(alice, tags=["python"])
@@ -131,3 +139,33 @@ def test_a_moderator_works_alices_disputes_and_she_sees_the_answers(
     for action in ("Dispute assigned", "Dispute corrected", "Dispute rejected"):
         expect(trail).to_contain_text(action)
     expect(trail).to_contain_text("A moderator")
+
+    # An admin reads the whole trail of the moderator's actions in the console's audit log.
+    page.context.clear_cookies()
+    page.goto(f"{base}/moderation/audit/")
+    sign_in(page, admin_member.email, code=True)
+    expect(page).to_have_url(f"{base}/moderation/audit/")
+    log = page.get_by_test_id("audit-log")
+    by_mod = member_pseudonym(mod.pk)[:12]
+    moderator_trail = [
+        ("dispute.assigned", "Dispute assigned", 2),
+        ("dispute.corrected", "Dispute corrected", 1),
+        ("dispute.rejected", "Dispute rejected", 1),
+        ("topic.deny", "Topic deny-listed", 1),
+    ]
+    for value, label, times in moderator_trail:
+        rows = log.locator("tbody tr").filter(has_text=label)
+        expect(rows).to_have_count(times)
+        for i in range(times):
+            expect(rows.nth(i)).to_contain_text(by_mod)
+            if value != "topic.deny":  # the deny-list is about no one member
+                expect(rows.nth(i)).to_contain_text(member_pseudonym(alice.pk)[:12])
+    expect(log).to_contain_text("Nothing you posted is about gambling.")
+    expect(log).to_contain_text("Your score matches your data.")
+    expect(log).not_to_contain_text(mod.email)
+    expect(page.get_by_test_id("audit-export")).to_be_visible()
+    shot(page, "audit", viewport)
+    page.get_by_label("Action").select_option(label="Dispute rejected")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_test_id("audit-log").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("audit-summary")).to_contain_text("1 entry")
