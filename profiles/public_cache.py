@@ -3,7 +3,10 @@
 Public pages and badges are rendered once and kept under keys named after the handle and
 the current policy versions of the purposes they depend on (a new policy pauses pages until
 members answer, so it must miss the cache): ``page`` holds the body, for any viewer;
-``anonymous`` the whole HTML page as every signed-out visitor gets it; ``badge`` the SVG.
+``anonymous`` the whole HTML page as every signed-out visitor gets it; ``badge`` the SVG;
+``directory`` a whole signed-out directory or search results page, under a key that also
+holds the directory version, which every clear bumps (a change to any member may change
+any directory page).
 Whatever changes what a page shows (score, topics, profile, handle, consent, erasure)
 calls ``public_page_cache_clear``: at once, and again after the transaction commits, so a
 request that read the old rows meanwhile cannot leave them cached. Entries also expire
@@ -27,6 +30,7 @@ from django.db import transaction
 from profiles.purposes import PURPOSES, Purpose
 
 KINDS = ("page", "anonymous", "badge")
+DIRECTORY_VERSION_KEY = "public:directory-version"
 LOCAL_MAX_ENTRIES = 1000
 
 # key -> (monotonic time it expires, value); this process only.
@@ -70,12 +74,39 @@ def _forget(keys: list[str]) -> None:
     cache.delete_many(keys)
 
 
+def directory_cache_version() -> str:
+    """The current version of the cached directory pages: part of their keys, so bumping it
+    (``directory_cache_bump``) makes every cached directory and search page miss at once."""
+    held = _local.get(DIRECTORY_VERSION_KEY)
+    if held is not None and held[0] > time.monotonic():
+        return str(held[1])
+    version = cache.get(DIRECTORY_VERSION_KEY)
+    if version is None:
+        cache.add(DIRECTORY_VERSION_KEY, str(time.time_ns()), None)
+        version = cache.get(DIRECTORY_VERSION_KEY)
+    _remember(DIRECTORY_VERSION_KEY, str(version))
+    return str(version)
+
+
+def directory_cache_bump() -> None:
+    # A new unique value (not a counter): a version lost from the cache cannot come back
+    # and revive entries cached under it.
+    _local.pop(DIRECTORY_VERSION_KEY, None)
+    cache.set(DIRECTORY_VERSION_KEY, str(time.time_ns()), None)
+
+
 def public_cache_clear_handles(handles: Iterable[str | None]) -> None:
     keys = [public_cache_key(kind, h) for h in handles if h for kind in KINDS]
     if not keys:
         return
     _forget(keys)
-    transaction.on_commit(lambda: _forget(keys))
+    directory_cache_bump()  # any listed member may be among them
+
+    def after_commit() -> None:
+        _forget(keys)
+        directory_cache_bump()
+
+    transaction.on_commit(after_commit)
 
 
 def public_page_cache_clear(*, user_ids: Iterable[int]) -> None:

@@ -7,6 +7,7 @@ service that changes what they show; a visitor's hit costs no query.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from profiles.http import request_member
-from profiles.public_cache import public_cache_get, public_cache_set
+from profiles.public_cache import directory_cache_version, public_cache_get, public_cache_set
 from profiles.services.handles import HandleError, handle_set, profile_update
 from scoring import selectors
 from scoring.badges import badge_svg
@@ -108,9 +109,22 @@ def public_profile_legacy(request: HttpRequest, slug: str) -> HttpResponse:
 
 def directory(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or request.GET.get("topic") or "")[:100]
+    page_number = request.GET.get("page") or "1"
+    # Signed-out visitors share one cached page per (query, page); only plain page numbers
+    # are cached, so odd parameters cannot fill the cache.
+    key = ""
+    if _anonymous(request) and page_number.isdigit() and len(page_number) <= 6:
+        digest = hashlib.sha256(f"{query}\0{page_number}".encode()).hexdigest()[:32]
+        key = f"{directory_cache_version()}:{digest}"
+        html: Any = public_cache_get("directory", key)
+        if html is not None:
+            return HttpResponse(html)
     members = selectors.directory_members(query=query)
-    page = Paginator(members, DIRECTORY_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "scoring/directory.html", {"page": page, "query": query})
+    page = Paginator(members, DIRECTORY_PER_PAGE).get_page(page_number)
+    response = render(request, "scoring/directory.html", {"page": page, "query": query})
+    if key:
+        public_cache_set("directory", key, response.content.decode())
+    return response
 
 
 @login_required
