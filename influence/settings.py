@@ -480,6 +480,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # Every member may turn on an authenticator app (TOTP) and keep recovery codes.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = CONTROLLER_NAME
+# A code typed as its 30-second step ends still counts for one step more (RFC 6238, 5.2
+# allows one step for transmission delay); allauth's default of 0 refused it.
+MFA_TOTP_TOLERANCE = 1
 # The sessions list shows each device's last activity; "sign out everywhere else" ends them.
 USERSESSIONS_TRACK_ACTIVITY = True
 
