@@ -119,15 +119,10 @@ def freeze_holds(*, member_id: int) -> list[str]:
 
 
 def freezes_holding(*, member_ids: list[int]) -> set[int]:
-    """Those of the members under an active freeze, or with an open dispute about their
-    score: runs write no score for them (fills ``scoring.hooks.scores_held``). The dispute
-    holds even if the member deleted the frozen score meanwhile (GDPR Art. 18)."""
-    from moderation.models import Dispute
-
-    frozen = ScoringFreeze.objects.filter(user_id__in=member_ids, lifted_at=None)
-    disputed = Dispute.objects.filter(
-        user_id__in=member_ids, subject=DisputeSubject.SCORE, status=DisputeStatus.OPEN
-    )
-    return set(frozen.values_list("user_id", flat=True)) | set(
-        disputed.values_list("user_id", flat=True)
+    """Those of the members under an active freeze: runs write no score for them (fills
+    ``scoring.hooks.scores_held``)."""
+    return set(
+        ScoringFreeze.objects.filter(user_id__in=member_ids, lifted_at=None).values_list(
+            "user_id", flat=True
+        )
     )

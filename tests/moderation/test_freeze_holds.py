@@ -86,20 +86,3 @@ def test_a_refused_freeze_or_lift_tells_the_member_nothing(alice: User, mod: Use
     with pytest.raises(FreezeRefused, match="lifted already"):
         scoring_unfreeze(moderator=mod, freeze_id=freeze.pk, reason="Again")
     assert len(notices(alice, NotificationKind.SCORING_FROZEN)) == 2
-
-
-def test_an_open_score_dispute_holds_even_after_the_member_deletes_the_score(
-    alice: User,
-) -> None:
-    from scoring.services.deletion import score_history_delete
-
-    imported(alice, tags=["python"])
-    score_members_now(user_ids=[alice.pk])
-    dispute_open(member=alice, subject="score", reason="Too low.")
-    score_history_delete(member=alice)
-    assert not Score.objects.filter(user=alice).exists()
-
-    score_members_now(user_ids=[alice.pk])
-
-    assert not Score.objects.filter(user=alice).exists(), "a run replaced a disputed score"
-    assert ScoreSnapshot.objects.filter(user=alice).count() == 1  # history is still kept
