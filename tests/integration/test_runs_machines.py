@@ -8,8 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from scoring.models import RunArtefact, RunStatus, ScoreSnapshot, ScoringRun
 from scoring.services.runs import scoring_dispatch, scoring_schedule_now
@@ -19,11 +17,10 @@ from tests.integration.members import member_with_signals
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not settings.REDIS_URL or connection.vendor != "postgresql",
-        reason="workers on two machines share a database server and a broker "
-        "(PostgreSQL and Redis); the embedded defaults live in one VAR_DIR",
-    ),
+    # Workers on two machines share a database server and a broker (PostgreSQL and
+    # Redis); the embedded defaults live in one VAR_DIR. Under REQUIRE_* these fail.
+    pytest.mark.postgres,
+    pytest.mark.redis,
 ]
 
 MEMBERS = 40
