@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -93,6 +94,11 @@ class StaffMFAMiddleware:
             and not staff_has_totp(user=user)
         ):
             query = urlencode({"next": request.get_full_path()})
+            messages.info(
+                request,
+                "Staff pages open only after you set up two-factor sign-in "
+                "with an authenticator app.",
+            )
             return redirect(f"{reverse('mfa_activate_totp')}?{query}")
         return self.get_response(request)
 

@@ -1,4 +1,5 @@
-"""In a real browser (issue 11): a moderator signs in with a TOTP code, works the queue,
+"""In a real browser (issue 11): a new moderator signs in, is sent to set up two-factor
+(TOTP) before the console opens, enrols an authenticator in the page, works the queue,
 corrects alice's topic dispute and rejects her score dispute; alice sees both answers, the
 notification and the corrected topics; the audit trail shows it all, on her own activity
 page and in the console's audit log, which an admin opens after signing in with TOTP. The
@@ -10,6 +11,8 @@ writes into the checkout)."""
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,12 @@ from profiles.pseudonyms import member_pseudonym
 from scoring import selectors as scoring_selectors
 from scoring.models import Topic, TopicStatus
 from scoring.services.runs import score_members_now
-from tests.admin.conftest import PASSWORD, admin_member, verified  # noqa: F401 (a fixture)
+from tests.admin.conftest import (  # noqa: F401 (fixtures)
+    PASSWORD,
+    admin_member,
+    mod_without_mfa,
+    verified,
+)
 from tests.admin.test_login import current_code
 from tests.browser import VIEWPORTS, check_page
 from tests.builders import imported
@@ -41,6 +49,19 @@ def sign_in(page: Page, email: str, *, code: bool = False) -> None:
         page.get_by_role("button", name="Sign In").click()
 
 
+def totp_enrol_in_page(page: Page) -> None:
+    """On allauth's activation page: read the secret shown beside the QR code, as an
+    authenticator app would, and confirm with the code it gives."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    expect(page.locator("img.qr")).to_be_visible()
+    secret = page.locator("#authenticator_secret").input_value()
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    page.get_by_label("Authenticator code").fill(code)
+    page.get_by_role("button", name="Activate").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Recovery Codes")
+
+
 def shot(page: Page, name: str, viewport: str) -> None:
     """check_page everywhere; on the desktop run, also the docs' screenshot."""
     check_page(page, f"console-{name}-{viewport}")
@@ -53,11 +74,14 @@ def test_a_moderator_works_alices_disputes_and_she_sees_the_answers(
     page: Page,
     live_server,
     alice: User,
-    mod: User,
+    mod_without_mfa: User,  # noqa: F811
     admin_member: User,  # noqa: F811
     viewport: str,
 ) -> None:
-    verified(alice), verified(mod)
+    from allauth.mfa.models import Authenticator
+
+    mod = mod_without_mfa
+    verified(alice)
     imported(alice, tags=["python"])
     score_members_now(user_ids=[alice.pk])
     Topic.objects.create(user=alice, label="gambling", status=TopicStatus.APPROVED)
@@ -70,8 +94,22 @@ def test_a_moderator_works_alices_disputes_and_she_sees_the_answers(
     page.set_viewport_size({"width": size["width"], "height": size["height"]})
     base = live_server.url
 
+    # A moderator without two-factor is sent to set it up before any console page opens.
     page.goto(f"{base}/moderation/")
-    sign_in(page, mod.email, code=True)
+    sign_in(page, mod.email)
+    # Setting up two-factor asks for the password again (allauth's reauthentication).
+    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next=.*totp"))
+    expect(page.locator(".banners")).to_contain_text(
+        "Staff pages open only after you set up two-factor sign-in"
+    )
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/\?next=%2Fmoderation%2F"))
+    assert not Authenticator.objects.filter(user=mod).exists()
+    shot(page, "mfa-setup", viewport)
+    totp_enrol_in_page(page)
+    assert Authenticator.objects.filter(user=mod, type=Authenticator.Type.TOTP).exists()
+    page.goto(f"{base}/moderation/")
     expect(page).to_have_url(f"{base}/moderation/")
     expect(page.get_by_test_id("count-open")).to_have_text("2")
     shot(page, "home", viewport)
