@@ -118,11 +118,15 @@ def build_followers(batch: MemberBatch, ctx: TrustContext, p: Params) -> Followe
     f = batch.followers
     if len(f.node) and (f.node.min() < 0 or f.node.max() >= len(ctx.weight)):
         raise ValueError("Followers: node id outside the trust context")
-    # A follow is cheaper to fake than an engagement: the same trust curve, lower floor.
-    w = ctx.weight[f.node].astype(np.float64)
-    level = np.clip((w - p.trust_floor) / (1.0 - p.trust_floor), 0.0, 1.0)
-    weight = p.follower_floor + (1.0 - p.follower_floor) * level
+    weight = follower_weight(ctx.weight[f.node].astype(np.float64), p)
     return FollowerTable(row=f.member, node=f.node, weight=weight, at=f.at)
+
+
+def follower_weight(weight: FloatArray, p: Params) -> FloatArray:
+    """A follower's weight from its trust weight. A follow is cheaper to fake than an
+    engagement: the same trust curve, a lower floor."""
+    level = np.clip((weight - p.trust_floor) / (1.0 - p.trust_floor), 0.0, 1.0)
+    return p.follower_floor + (1.0 - p.follower_floor) * level
 
 
 def posts_in_window(batch: MemberBatch, now: int, p: Params) -> IntArray:

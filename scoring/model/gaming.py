@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from .features import FollowerTable, Pairs
-from .trust import TrustContext
+from .features import FollowerTable, Pairs, follower_weight
+from .trust import TrustContext, weight_without
 from .types import DAY, Flag, FlagKind, FloatArray, IntArray, MemberBatch, Params
 
 
@@ -35,12 +36,15 @@ def detect(
     pair_keep = np.ones(len(pairs.row))
     follower_keep = np.ones(len(followers.row))
     network_keep = np.ones(n)
+    # Engagers in a flagged ring: the low-trust flag does not count them.
+    in_ring = np.zeros(len(pairs.row), dtype=np.bool_)
     if not any(batch.dismissed_flags):
         _follower_burst(n, pairs, followers, now, p, flags, follower_keep)
         _engagement_ring(
-            batch, ctx, pairs, followers, p, flags, pair_keep, follower_keep, network_keep
-        )
-        _low_trust(n, pairs, p, flags, pair_keep)
+            batch, ctx, pairs, followers, p, flags, pair_keep, follower_keep, network_keep,
+            in_ring,
+        )  # fmt: skip
+        _low_trust(n, pairs, p, flags, pair_keep, in_ring)
         return Detection(flags, pair_keep, follower_keep, network_keep)
     # Some members had a flag dismissed by a moderator: run each detector on its own keep
     # factors, then drop the dismissed kind's flag and discount for those members. Each
@@ -51,10 +55,12 @@ def detect(
         if kind == FlagKind.FOLLOWER_BURST:
             _follower_burst(n, pairs, followers, now, p, own, fk)
         elif kind == FlagKind.ENGAGEMENT_RING:
-            _engagement_ring(batch, ctx, pairs, followers, p, own, pk, fk, nk)
+            _engagement_ring(batch, ctx, pairs, followers, p, own, pk, fk, nk, in_ring)
         else:
-            _low_trust(n, pairs, p, own, pk)
+            _low_trust(n, pairs, p, own, pk, in_ring)
         off = np.fromiter((kind in d for d in batch.dismissed_flags), dtype=np.bool_, count=n)
+        if kind == FlagKind.ENGAGEMENT_RING:
+            in_ring[off[pairs.row]] = False
         pk[off[pairs.row]] = 1.0
         fk[off[followers.row]] = 1.0
         nk[off] = 1.0
@@ -142,11 +148,13 @@ def _engagement_ring(
     pair_keep: FloatArray,
     follower_keep: FloatArray,
     network_keep: FloatArray,
+    in_ring: npt.NDArray[np.bool_],
 ) -> None:
     """A small set that engages the member, is engaged back, and engages each other.
 
     The ring's engagement, its follows and its share of the member's standing are
-    discounted; everything from outside the ring is untouched.
+    discounted; the rest of the member's audience counts as if the member had not
+    endorsed it (`_without_member`). ``in_ring`` marks the ring's pairs.
     """
     n = len(batch)
     if len(pairs.row) == 0:
@@ -169,6 +177,7 @@ def _engagement_ring(
         density = ctx.engage[ring][:, ring].nnz / (k * (k - 1))
         ring_share = float(pairs.events[idx].sum() / max(all_events[r], 1.0))
         pair_keep[idx] *= keep
+        in_ring[idx] = True
         ring_follows = (followers.row == r) & np.isin(followers.node, ring)
         follower_keep[ring_follows] *= keep
         # The ring's part of the member's standing: what each ring member passes per unit
@@ -184,6 +193,10 @@ def _engagement_ring(
         from_ring = float((ctx.passes[ring] * endorsement).sum())
         ring_standing = min(from_ring / standing, 1.0) if standing > 0 else 0.0
         network_keep[r] *= 1.0 - p.ring_discount * ring_standing
+        # A ring also lifts the member's own trust, which the member then passes to its
+        # audience (whom it follows or engages back): the rest of its engagers and
+        # followers count as if the member had passed them nothing.
+        _without_member(batch, ctx, p, int(r), pairs, followers, pair_keep, follower_keep, ~in_ring)
         flags[r].append(
             Flag(
                 kind=FlagKind.ENGAGEMENT_RING,
@@ -198,6 +211,36 @@ def _engagement_ring(
                 discount=p.ring_discount,
             )
         )
+
+
+def _without_member(
+    batch: MemberBatch,
+    ctx: TrustContext,
+    p: Params,
+    r: int,
+    pairs: Pairs,
+    followers: FollowerTable,
+    pair_keep: FloatArray,
+    follower_keep: FloatArray,
+    outside: npt.NDArray[np.bool_],
+) -> None:
+    """The member's engagers (outside the ring) and followers weigh as if the member had
+    passed them no trust: `weight_without`."""
+    member = batch.accounts.node[r]
+    idx = np.flatnonzero((pairs.row == r) & outside)
+    if len(idx):
+        w = pairs.weight[idx]
+        alone = weight_without(ctx, np.full(len(idx), member), pairs.node[idx], p)
+        ratio = np.divide(alone, w, out=np.ones_like(w), where=w > 0)
+        pair_keep[idx] *= 1.0 - p.ring_discount * (1.0 - ratio)
+    idx = np.flatnonzero((followers.row == r) & (follower_keep > 0))  # ring follows are 0
+    if len(idx):
+        w = followers.weight[idx]
+        alone = follower_weight(
+            weight_without(ctx, np.full(len(idx), member), followers.node[idx], p), p
+        )
+        ratio = np.divide(alone, w, out=np.ones_like(w), where=w > 0)
+        follower_keep[idx] *= 1.0 - p.ring_discount * (1.0 - ratio)
 
 
 def _dense_core(ctx: TrustContext, nodes: IntArray, idx: IntArray, p: Params) -> IntArray:
@@ -216,12 +259,20 @@ def _dense_core(ctx: TrustContext, nodes: IntArray, idx: IntArray, p: Params) ->
 
 
 def _low_trust(
-    n: int, pairs: Pairs, p: Params, flags: list[list[Flag]], pair_keep: FloatArray
+    n: int,
+    pairs: Pairs,
+    p: Params,
+    flags: list[list[Flag]],
+    pair_keep: FloatArray,
+    in_ring: npt.NDArray[np.bool_],
 ) -> None:
-    """Most engagers have no trust path from the seeds."""
+    """Most engagers have no trust path from the seeds. Engagers of a flagged ring
+    (``in_ring``) are not counted: a ring's trusted members cannot dilute the low-trust
+    share of the rest."""
+    counted = ~in_ring
     low = pairs.weight < p.low_trust
-    people = np.bincount(pairs.row, minlength=n)
-    low_people = np.bincount(pairs.row[low], minlength=n)
+    people = np.bincount(pairs.row[counted], minlength=n)
+    low_people = np.bincount(pairs.row[low & counted], minlength=n)
     share = low_people / np.maximum(people, 1)
     hits = np.flatnonzero((people >= p.low_trust_min_engagers) & (share >= p.low_trust_share))
     if len(hits) == 0:

@@ -331,6 +331,11 @@ class TrustContext:
     ``standing`` is the trust a member received from weighted endorsers, in multiples of
     the median seed's; ``passes`` is what one unit of endorsement weight from a node
     contributed to ``standing`` (to take a flagged ring's share back out).
+    ``endorsed`` is the endorsement weight a node received plus the prior (the divisor of
+    its normalised trust), ``vouched`` how many trusted accounts endorse it, and
+    ``own_unit`` what one unit of endorsement weight from a node adds to another's
+    normalised trust times its ``endorsed`` (to take a member's own endorsement of its
+    audience back out: `weight_without`).
     """
 
     weight: Float32Array
@@ -339,6 +344,9 @@ class TrustContext:
     passes: Float32Array
     normalised_trust: Float32Array
     seed: BoolArray
+    endorsed: Float32Array
+    vouched: Float32Array
+    own_unit: Float32Array
     engage: sp.csr_array
     iterations: int
     converged: bool
@@ -350,6 +358,9 @@ class TrustContext:
         "passes",
         "normalised_trust",
         "seed",
+        "endorsed",
+        "vouched",
+        "own_unit",
     )
 
 
@@ -359,6 +370,37 @@ def trust_weight(normalised: FloatArray, params: Params | None = None) -> FloatA
     p = params or Params()
     x = np.clip((normalised - p.trust_low) / (p.trust_full - p.trust_low), 0.0, 1.0)
     return p.trust_floor + (1.0 - p.trust_floor) * x * x * (3.0 - 2.0 * x)
+
+
+def _vouched_weight(
+    normalised: FloatArray, vouched: FloatArray, seed: BoolArray, p: Params
+) -> FloatArray:
+    """Weight from normalised trust, then scaled down for accounts (not seeds) that fewer
+    than ``vouches`` trusted accounts endorse."""
+    weight = trust_weight(normalised, p)
+    partial = ~seed & (vouched < p.vouches)
+    weight[partial] = p.trust_floor + (weight[partial] - p.trust_floor) * (
+        np.maximum(vouched[partial], 0.0) / p.vouches
+    )
+    return weight
+
+
+def weight_without(ctx: TrustContext, endorser: IntArray, node: IntArray, p: Params) -> FloatArray:
+    """The weight each ``node`` would have if ``endorser`` (same length) had passed it
+    nothing: its trust through a full endorsement (weight 1, the most one pair carries)
+    is taken out, and the endorser no longer counts as one of its vouchers."""
+    nt = ctx.normalised_trust[node].astype(np.float64) - (
+        ctx.own_unit[endorser].astype(np.float64) / ctx.endorsed[node].astype(np.float64)
+    )
+    nt = np.maximum(nt, 0.0)
+    seed = ctx.seed[node]
+    nt[seed] = np.maximum(nt[seed], 1.0)
+    trusted = ctx.seed[endorser] | (
+        trust_weight(ctx.normalised_trust[endorser].astype(np.float64), p) >= 0.5
+    )
+    vouched = ctx.vouched[node].astype(np.float64) - trusted
+    out = _vouched_weight(nt, vouched, seed, p)
+    return np.minimum(out, ctx.weight[node].astype(np.float64))
 
 
 def _endorsers_above(graph: Graph, weight: FloatArray, threshold: float) -> FloatArray:
@@ -388,18 +430,24 @@ def trust_context(
     seed[np.asarray(seeds, dtype=np.int64)] = True
     # Degree-normalised trust, as in SybilRank: the trust an account receives per unit of
     # endorsement. Many endorsements from untrusted accounts (a farm) stay near zero.
-    per_endorsement = r.received / (graph.in_weight.astype(np.float64) + p.in_weight_prior)
-    ref = float(np.median(per_endorsement[seed])) if seed.any() else 0.0
+    endorsed = graph.in_weight.astype(np.float64) + p.in_weight_prior
+    per_endorsement = r.received / endorsed
+    # The unit: the trust one follow from the median seed carries. A fixed yardstick of
+    # the propagation itself, not what seeds happen to receive (on a young platform
+    # seeds are rarely endorsed by other members, and that reference sank towards 0).
+    ref = (
+        p.trust_unit
+        * p.damping
+        * float(np.median(r.held[seed].astype(np.float64) * graph.out_scale[seed]))
+        if seed.any()
+        else 0.0
+    )
     normalised = per_endorsement / ref if ref > 0 else np.zeros_like(per_endorsement)
     normalised[seed] = np.maximum(normalised[seed], 1.0)
-    weight = trust_weight(normalised, p)
     # Vouching: an account counts fully once `vouches` trusted accounts endorse it, so
     # one real account following a farm account back does not make it count as real.
-    vouched = _endorsers_above(graph, weight, 0.5)
-    partial = ~seed & (vouched < p.vouches)
-    weight[partial] = p.trust_floor + (weight[partial] - p.trust_floor) * (
-        vouched[partial] / p.vouches
-    )
+    vouched = _endorsers_above(graph, trust_weight(normalised, p), 0.5)
+    weight = _vouched_weight(normalised, vouched, seed, p)
     # Standing: trust received, each endorser's share multiplied by its own weight, so
     # that trust leaking into a farm does not come back out of it as standing.
     passed = (r.held.astype(np.float64) * weight).astype(np.float32)
@@ -420,6 +468,13 @@ def trust_context(
         passes=passes.astype(np.float32),
         normalised_trust=normalised.astype(np.float32),
         seed=seed,
+        endorsed=endorsed.astype(np.float32),
+        vouched=vouched.astype(np.float32),
+        own_unit=(
+            r.held.astype(np.float64) * graph.out_scale * p.damping / ref
+            if ref > 0
+            else np.zeros(graph.n_nodes)
+        ).astype(np.float32),
         engage=graph.engage,
         iterations=r.iterations,
         converged=r.converged,

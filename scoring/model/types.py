@@ -23,7 +23,7 @@ FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
 
-MODEL_VERSION = "2026.12-1"
+MODEL_VERSION = "2026.12-2"
 DAY = 86_400
 
 
@@ -80,6 +80,9 @@ class Params:
     engage_edge_weight: float = 0.5
     engage_edge_ref_count: float = 10.0
     in_weight_prior: float = 1.0  # smoothing of degree-normalised trust
+    # Normalised trust 1 = this much endorsement weight from the median seed, per unit of
+    # endorsement received (0.5: one follow).
+    trust_unit: float = 0.5
     # Weight of an account from its normalised trust (1 = the median seed's): the floor
     # up to trust_low, rising smoothly to 1 at trust_full.
     trust_low: float = 0.05

@@ -46,6 +46,9 @@ def context(
         passes=vec(0.01),
         normalised_trust=vec(1.0),
         seed=np.zeros(n, dtype=np.bool_),
+        endorsed=vec(1.0),
+        vouched=vec(10.0),  # well vouched: taking one voucher out changes nothing
+        own_unit=vec(0.0),
         engage=matrix,
         iterations=1,
         converged=True,

@@ -15,7 +15,7 @@ from scoring.model import (
     select_seeds,
     trust_context,
 )
-from scoring.model.trust import trust_weight
+from scoring.model.trust import trust_weight, weight_without
 
 DAY = 86_400
 
@@ -150,3 +150,40 @@ def test_self_loops_are_dropped_across_chunks(monkeypatch: pytest.MonkeyPatch) -
     assert g.transition_t.diagonal().tolist() == [0.0] * 5
     assert g.engage.diagonal().tolist() == [0.0] * 5
     assert g.transition_t.nnz == 5 and g.engage.nnz == 1
+
+
+def test_normalised_trust_is_measured_in_follows_from_the_median_seed() -> None:
+    """Ten seeds; each follows 20 accounts so none passes more than the per-edge cap. Node
+    30 is followed by one seed only; nodes 40.. (a farm of 20) are endorsed by each other
+    and one of them by one seed. The yardstick does not depend on what seeds receive."""
+    seeds = list(range(10))
+    fs = [s for s in seeds for _ in range(20)]
+    fd = [100 + (s * 20 + k) % 200 for s in seeds for k in range(20)]
+    fs.append(0)
+    fd.append(30)  # seed 0 follows the lone account...
+    fs.append(1)
+    fd.append(40)  # ... and seed 1 one farm account back
+    farm = list(range(40, 60))
+    fs += [a for a in farm for b in farm if a != b]
+    fd += [b for a in farm for b in farm if a != b]
+    g = Graph.from_edges(400, follow_src=fs, follow_dst=fd, engage_src=[], engage_dst=[],
+                         engage_count=[])  # fmt: skip
+    ctx = trust_context(g, seeds)
+    # One follow (weight 0.5) from a typical seed, nothing else: 1 / (0.5 + 1).
+    assert ctx.normalised_trust[30] == pytest.approx(1 / 1.5, rel=0.1)
+    # The backlinked farm account has the trust of one follow over ~10 endorsements.
+    assert ctx.normalised_trust[40] < 0.15
+    assert ctx.weight[farm].max() < Params().low_trust
+
+
+def test_weight_without_takes_a_members_own_endorsement_out() -> None:
+    g = Graph.from_edges(30, follow_src=[0, 1, 2, 3], follow_dst=[10, 10, 10, 11],
+                         engage_src=[], engage_dst=[], engage_count=[])  # fmt: skip
+    ctx = trust_context(g, [0, 1, 2, 3])
+    p = Params()
+    # Node 11 owes all its trust to seed 3: without it, it counts as little as anything.
+    alone = weight_without(ctx, np.array([3]), np.array([11]), p)
+    assert ctx.weight[11] > 0.1 and alone[0] == pytest.approx(p.trust_floor)
+    # Node 10 keeps two of its three vouchers without seed 0, so it counts less, not 0.
+    less = weight_without(ctx, np.array([0]), np.array([10]), p)
+    assert p.trust_floor < less[0] < ctx.weight[10]
