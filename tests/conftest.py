@@ -292,20 +292,20 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iter
     the session's test queues, emptied first: tests without a worker leave the tasks they
     sent waiting there, and a worker that had to work through that backlog first would
     run this test's tasks late (a test timing a race would then see no race)."""
-    test_queues_purge()
+    worker_queues_purge()
     worker = WorkerProcess()
     yield worker
     worker.stop()
 
 
-def test_queues_purge() -> int:
+def worker_queues_purge() -> int:
     """Empty the session's test queues (only those: the broker is shared); the number of
     waiting messages dropped."""
     from influence.celery import app
 
     dropped = 0
     with app.connection_for_write() as conn:
-        channel = conn.default_channel
+        channel: Any = conn.default_channel  # kombu types it as StdChannel, without queue_purge
         for name in (TEST_QUEUE, import_queue_of(TEST_QUEUE)):
             with contextlib.suppress(Exception):  # a queue nobody declared yet
                 dropped += channel.queue_purge(name) or 0
