@@ -213,7 +213,7 @@ if REDIS_URL:
     # only by that prefix (influence/cache.py), never with FLUSHDB, which drops queued tasks.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "influence.cache.RedisCacheOneClient",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "influence-cache",
         }
