@@ -15,6 +15,7 @@ from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.selectors import has_active_consent
 from scoring import selectors
+from scoring.fragments import score_history_html
 from scoring.models import TopicStatus
 from scoring.services.deletion import score_history_delete
 from scoring.services.topics import (
@@ -37,11 +38,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     imports = list(signal_selectors.member_imports(member=member))
     sources = list(signal_selectors.member_sources(member=member))
     importing = any(j.status in IMPORTING for j in imports)
+    d = selectors.dashboard_for_member(member=member, importing=importing)
     return render(
         request,
         "scoring/dashboard.html",
         {
-            "d": selectors.dashboard_for_member(member=member, importing=importing),
+            "d": d,
+            "history_html": score_history_html(d),
             "topics": selectors.member_topics_shown(member=member),
             "sources": sources,
             "imports": imports,
