@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from profiles.models import User
-from profiles.selectors import purposes_awaiting_reconsent
+from profiles.selectors import consent_states_of_request
 
 # Pages a member can always reach while asked: the prompt itself, their consent centre,
 # export and deletion (withdrawing must stay as easy as ever), the public and legal pages,
@@ -60,7 +60,8 @@ class ReconsentMiddleware:
             return None
         if request.path.startswith(ALWAYS_REACHABLE_PREFIXES):
             return None
-        if not purposes_awaiting_reconsent(user=user):
+        # Read once for the request: the page reuses it (consent_states_of_request).
+        if not any(s.needs_reconsent for s in consent_states_of_request(member=user).values()):
             return None
         query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
         return redirect(f"{reverse('reconsent')}?{query}" if query else reverse("reconsent"))

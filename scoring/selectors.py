@@ -31,6 +31,7 @@ from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.selectors import (
     consent_active_on,
+    consent_states_of_request,
     has_active_consent,
     users_with_active_consent,
     with_active_consent,
@@ -188,10 +189,10 @@ def _count(queryset: QuerySet[Any]) -> Subquery:
 
 def _dashboard_row(member: User) -> User:
     """The member again, in one query, with what the dashboard shows besides lists: the
-    scoring consent, the score and scoring state (joined), the score's standing among
-    every member scored now, and its run's seed basis (what were four more queries)."""
+    score and scoring state (joined), the score's standing among every member scored now,
+    and its run's seed basis (what were three more queries)."""
     return (
-        with_consent_state(User.objects.filter(pk=member.pk), Purpose.SCORING)
+        User.objects.filter(pk=member.pk)
         .select_related("score", "scoring_state")
         .only("pk", "score", "scoring_state")
         .annotate(
@@ -208,8 +209,8 @@ def _dashboard_row(member: User) -> User:
 def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
     """Everything the member's dashboard shows about their score, in a constant number of
     queries whatever the length of the history. ``importing``: an import is being read."""
+    consent = consent_states_of_request(member=member)[Purpose.SCORING].active
     row = _dashboard_row(member)
-    consent = consent_active_on(row, Purpose.SCORING)
     score: Score | None = getattr(row, "score", None) if consent else None
     state: ScoringState | None = getattr(row, "scoring_state", None) if consent else None
     history = score_history(member=member) if consent else []

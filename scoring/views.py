@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from profiles.http import request_member
 from profiles.models import User
 from profiles.purposes import Purpose
-from profiles.selectors import has_active_consent
+from profiles.selectors import consent_states_of_request
 from scoring import selectors
 from scoring.fragments import score_history_html
 from scoring.models import TopicStatus
@@ -102,7 +102,7 @@ def _topics_page(
             "blocks": selectors.member_topic_blocks(member=member),
             "error": error,
             "label": label,
-            "scoring_consent": has_active_consent(user_id=member.pk, purpose=Purpose.SCORING),
+            "scoring_consent": consent_states_of_request(member=member)[Purpose.SCORING].active,
         },
         status=400 if error else 200,
     )
