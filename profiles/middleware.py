@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from profiles.models import User
-from profiles.selectors import purposes_awaiting_reconsent
+from profiles.selectors import consent_states_of_request
 
 # Pages a member can always reach while asked: the prompt itself, their consent centre,
 # export and deletion (withdrawing must stay as easy as ever), the public and legal pages,
@@ -61,7 +61,8 @@ class ReconsentMiddleware:
             return None
         if request.path.startswith(ALWAYS_REACHABLE_PREFIXES):
             return None
-        if not purposes_awaiting_reconsent(user=user):
+        # Read once for the request: the page reuses it (consent_states_of_request).
+        if not any(s.needs_reconsent for s in consent_states_of_request(member=user).values()):
             return None
         query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
         return redirect(f"{reverse('reconsent')}?{query}" if query else reverse("reconsent"))
@@ -107,3 +108,47 @@ def staff_has_totp(*, user: User) -> bool:
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+# allauth's UserSessionsMiddleware records each signed-in request on the member's
+# UserSession row (a read, a read of the user again and an UPDATE, in a transaction: about
+# half the cost of a small signed-in page). This records it at most once a minute per
+# session and device, which is all the sessions list shows ("last active 3 minutes ago");
+# a new IP address or browser is recorded at once, as allauth does.
+SESSION_ACTIVITY_SECONDS = 60
+
+
+class SessionActivityMiddleware:
+    """allauth's session activity tracking, at most once a ``SESSION_ACTIVITY_SECONDS``
+    for the same session, member, IP address and browser (a cache key remembers it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is not None and user.is_authenticated and session and session.session_key:
+            _activity_track(request, user=user, session=session)
+        return self.get_response(request)
+
+
+def _activity_track(request: HttpRequest, *, user: Any, session: Any) -> None:
+    import hashlib
+
+    from allauth.account.adapter import get_adapter
+    from allauth.usersessions.internal.usersessionkit import track_activity
+    from django.core.cache import cache
+
+    key = "session-activity:" + hashlib.sha256(session.session_key.encode()).hexdigest()
+    seen = "|".join(
+        (
+            str(user.pk),
+            get_adapter().get_client_ip(request),
+            request.META.get("HTTP_USER_AGENT", ""),
+        )
+    )
+    if cache.get(key) == seen:
+        return
+    track_activity(request, user=user, session=session)
+    cache.set(key, seen, SESSION_ACTIVITY_SECONDS)

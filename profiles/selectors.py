@@ -66,6 +66,26 @@ def consent_states(*, user: User) -> dict[str, ConsentState]:
     return states
 
 
+_STATES_MEMO = "_consent_states_read"
+
+
+def consent_states_of_request(*, member: User) -> dict[str, ConsentState]:
+    """``consent_states`` of a request's signed-in member, read once for the request: kept
+    on the member's object (``request.user``, loaded for this request alone), so the
+    re-consent check and the page share one query. The consent services forget it when
+    they append a row for that object; anything else reads the ledger (``consent_states``).
+    """
+    states = member.__dict__.get(_STATES_MEMO)
+    if states is None:
+        states = member.__dict__[_STATES_MEMO] = consent_states(user=member)
+    return states
+
+
+def consent_states_forget(*, member: User) -> None:
+    """Drop what ``consent_states_of_request`` kept: the member's consent just changed."""
+    member.__dict__.pop(_STATES_MEMO, None)
+
+
 def purposes_awaiting_reconsent(*, user: User) -> list[ConsentState]:
     """Purposes the member granted under a policy version that has since changed.
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     Max,
     Min,
@@ -29,6 +31,7 @@ from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.selectors import (
     consent_active_on,
+    consent_states_of_request,
     has_active_consent,
     users_with_active_consent,
     with_active_consent,
@@ -53,6 +56,7 @@ from scoring.models import (
     ScoreSnapshot,
     ScoringRun,
     ScoringState,
+    SeedBasis,
     Topic,
     TopicBlock,
     TopicStatus,
@@ -114,16 +118,6 @@ class Standing:
     scored: int  # members with a score now
 
 
-def score_standing(*, score: Score) -> Standing:
-    """Where a score stands among every member scored now (one query)."""
-    counts = Score.objects.aggregate(
-        scored=Count("pk"), below=Count("pk", filter=Q(value__lt=score.value))
-    )
-    scored = counts["scored"] or 1
-    others = max(scored - 1, 1)
-    return Standing(percentile=int(100 * counts["below"] / others), scored=scored)
-
-
 @dataclass(frozen=True)
 class HistoryRow:
     at: datetime
@@ -138,14 +132,19 @@ class Dashboard:
     frozen: bool
     standing: Standing | None
     bars: list[Bar]
-    run: ScoringRun | None
+    run: RunBasis | None  # the run that computed the score, if it is still kept
     next_due: datetime | None
     in_progress: bool  # a run holds the member now, or an import is being read
     history: list[HistoryRow]  # oldest first
     marks: list[Mark]
-    plot: HistoryPlot | None
     flags: list[tuple[GamingFlag, FlagExplanation]]
     holds: list[str]  # why moderators hold the score besides a dispute (with reasons)
+
+    @cached_property
+    def plot(self) -> HistoryPlot | None:
+        """The history laid out for the plot; only when a page draws it (the dashboard
+        keeps the drawn section in the cache, scoring.fragments)."""
+        return history_plot([(h.at, h.value) for h in self.history], self.marks)
 
 
 def flags_explained(*, member: User) -> list[tuple[GamingFlag, FlagExplanation]]:
@@ -164,12 +163,56 @@ def score_history(*, member: User) -> list[HistoryRow]:
     ]
 
 
+def _standing_of(*, scored: int, below: int) -> Standing:
+    scored = scored or 1
+    others = max(scored - 1, 1)
+    return Standing(percentile=int(100 * below / others), scored=scored)
+
+
+@dataclass(frozen=True)
+class RunBasis:
+    """What the dashboard says of the run that computed the score: how trust was seeded."""
+
+    seed_basis: str
+
+    def get_seed_basis_display(self) -> str:
+        return str(dict(SeedBasis.choices).get(self.seed_basis, self.seed_basis))
+
+
+def _count(queryset: QuerySet[Any]) -> Subquery:
+    """``SELECT COUNT(*)`` of a queryset, as a subquery (no GROUP BY)."""
+    return Subquery(
+        queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def _dashboard_row(member: User) -> User:
+    """The member again, in one query, with what the dashboard shows besides lists: the
+    score and scoring state (joined), the score's standing among every member scored now,
+    and its run's seed basis (what were three more queries)."""
+    return (
+        User.objects.filter(pk=member.pk)
+        .select_related("score", "scoring_state")
+        .only("pk", "score", "scoring_state")
+        .annotate(
+            _scored=_count(Score.objects.all()),
+            _below=_count(Score.objects.filter(value__lt=OuterRef("score__value"))),
+            _seed_basis=Subquery(
+                ScoringRun.objects.filter(pk=OuterRef("score__run_id")).values("seed_basis")[:1]
+            ),
+        )
+        .get()
+    )
+
+
 def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
     """Everything the member's dashboard shows about their score, in a constant number of
     queries whatever the length of the history. ``importing``: an import is being read."""
-    consent = has_active_consent(user_id=member.pk, purpose=Purpose.SCORING)
-    score = current_score(member=member) if consent else None
-    state = ScoringState.objects.filter(user=member).first() if consent else None
+    consent = consent_states_of_request(member=member)[Purpose.SCORING].active
+    row = _dashboard_row(member)
+    score: Score | None = getattr(row, "score", None) if consent else None
+    state: ScoringState | None = getattr(row, "scoring_state", None) if consent else None
     history = score_history(member=member) if consent else []
     marks: list[Mark] = []
     if history:
@@ -180,18 +223,20 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
         if score
         else []
     )
+    seed_basis = row._seed_basis  # type: ignore[attr-defined]
     return Dashboard(
         scoring_consent=consent,
         score=score,
         frozen=bool(score and score.frozen_since),
-        standing=score_standing(score=score) if score else None,
+        standing=_standing_of(scored=row._scored, below=row._below)  # type: ignore[attr-defined]
+        if score
+        else None,
         bars=bars,
-        run=score_run(score) if score else None,
+        run=RunBasis(seed_basis=seed_basis) if score and seed_basis is not None else None,
         next_due=state.next_score_due if state else None,
         in_progress=bool(state and state.claimed_run) or importing,
         history=history,
         marks=marks,
-        plot=history_plot([(h.at, h.value) for h in history], marks),
         flags=flags_explained(member=member) if consent else [],
         holds=holds_for(member.pk) if consent else [],
     )

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from profiles.http import request_member
 from profiles.models import User
 from profiles.purposes import Purpose
-from profiles.selectors import has_active_consent
+from profiles.selectors import consent_states_of_request
 from scoring import selectors
+from scoring.fragments import score_history_html
 from scoring.models import TopicStatus
 from scoring.services.deletion import score_history_delete
 from scoring.services.topics import (
@@ -37,11 +38,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     imports = list(signal_selectors.member_imports(member=member))
     sources = list(signal_selectors.member_sources(member=member))
     importing = any(j.status in IMPORTING for j in imports)
+    d = selectors.dashboard_for_member(member=member, importing=importing)
     return render(
         request,
         "scoring/dashboard.html",
         {
-            "d": selectors.dashboard_for_member(member=member, importing=importing),
+            "d": d,
+            "history_html": score_history_html(d),
             "topics": selectors.member_topics_shown(member=member),
             "sources": sources,
             "imports": imports,
@@ -99,7 +102,7 @@ def _topics_page(
             "blocks": selectors.member_topic_blocks(member=member),
             "error": error,
             "label": label,
-            "scoring_consent": has_active_consent(user_id=member.pk, purpose=Purpose.SCORING),
+            "scoring_consent": consent_states_of_request(member=member)[Purpose.SCORING].active,
         },
         status=400 if error else 200,
     )

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from profiles.http import request_member
 from profiles.purposes import Purpose
-from profiles.selectors import has_active_consent
+from profiles.selectors import consent_states_of_request, has_active_consent
 from signals import selectors
 from signals.connectors.errors import ConnectorError
 from signals.forms import ArchiveUploadForm
@@ -43,7 +43,7 @@ from signals.services.imports import (
 @login_required
 def import_new(request: HttpRequest) -> HttpResponse:
     member = request_member(request)
-    consent = has_active_consent(user_id=member.pk, purpose=Purpose.SCORING)
+    consent = consent_states_of_request(member=member)[Purpose.SCORING].active
     form = ArchiveUploadForm()
     error = ""
     if request.method == "POST":

@@ -31,3 +31,15 @@ def test_on_any_backend_the_cache_is_empty_afterwards() -> None:
     cache.set("k", 1)
     cache_clear_own_keys()
     assert cache.get("k") is None
+
+
+@pytest.mark.redis
+def test_the_redis_cache_keeps_one_client_per_pool() -> None:
+    """Django's backend builds a redis.Redis for every operation (costly in CPU); ours
+    builds one per connection pool and reuses it, and still reads and writes."""
+    client = cache._cache  # type: ignore[attr-defined]
+    assert client.get_client(write=True) is client.get_client(write=True)
+    assert client.get_client() is client.get_client()
+    cache.set("one-client", {"a": 1}, 30)
+    assert cache.get("one-client") == {"a": 1}
+    assert cache.get_many(["one-client", "none"]) == {"one-client": {"a": 1}}

@@ -15,7 +15,7 @@ from profiles.pseudonyms import member_pseudonym
 from profiles.public_cache import public_page_cache_clear
 from profiles.purposes import PURPOSES, Purpose
 from profiles.receipts import receipt_payload, receipt_sign
-from profiles.selectors import consent_states
+from profiles.selectors import consent_states, consent_states_forget
 
 
 class ConsentError(Exception):
@@ -44,6 +44,7 @@ def _append(*, user: User, purpose: str, granted: bool, method: str) -> ConsentR
     payload = receipt_payload(record=record, text=text, principal_id=member_pseudonym(user.pk))
     record.receipt = receipt_sign(payload)
     record.save(force_insert=True)
+    consent_states_forget(member=user)
     return record
 
 
@@ -56,6 +57,7 @@ def consents_record_signup(*, user: User, granted: Iterable[str]) -> list[Consen
         raise ConsentError(f"Unknown purpose: {', '.join(sorted(unknown))}.")
     if Purpose.TERMS not in chosen:
         raise ConsentError("You must accept the terms of the account to sign up.")
+    consent_states_forget(member=user)
     _lock_member(user.pk)
     records = [
         _append(user=user, purpose=p, granted=True, method=ConsentMethod.SIGNUP)
@@ -120,6 +122,7 @@ def consent_give(
     """Grant one optional purpose (or renew it under a new policy version)."""
     if purpose not in PURPOSES or PURPOSES[purpose].required:
         raise ConsentError("That is not a purpose you can grant here.")
+    consent_states_forget(member=user)  # the caller's object, if it kept them
     member = _lock_member(user.pk)
     state = consent_states(user=member)[purpose]
     if state.active:
@@ -137,6 +140,7 @@ def consent_withdraw(
     """Withdraw one optional purpose; its effects happen in this same transaction."""
     if purpose not in PURPOSES or PURPOSES[purpose].required:
         raise ConsentError("The terms cannot be withdrawn; delete the account instead.")
+    consent_states_forget(member=user)  # the caller's object, if it kept them
     member = _lock_member(user.pk)
     state = consent_states(user=member)[purpose]
     if not state.granted:
@@ -155,6 +159,7 @@ def consents_reconsent(*, user: User, answers: Mapping[str, bool]) -> list[Conse
     effects. The answers must cover exactly the purposes still waiting, so a second
     submission of the same prompt changes nothing. The terms cannot be refused here.
     """
+    consent_states_forget(member=user)  # the caller's object, if it kept them
     member = _lock_member(user.pk)
     waiting = {key for key, state in consent_states(user=member).items() if state.needs_reconsent}
     if not waiting:
