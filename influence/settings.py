@@ -544,11 +544,11 @@ REST_FRAMEWORK = {
         "token": _read("API_THROTTLE_TOKEN", str, "300/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # The API takes JSON bodies only (the archive upload declares its own parsers): a form
+    # or multipart body, where every value is a string ("0" for a boolean), is refused with
+    # 415 rather than coerced, so requests mean exactly what the schema says.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "profiles.api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "profiles.api.schema.ProblemAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

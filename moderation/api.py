@@ -25,6 +25,10 @@ from moderation.services.disputes import (
     DisputeRefused,
     dispute_open,
 )
+from profiles.api.fields import (
+    StrictCharField,
+    StrictChoiceField,
+)
 from profiles.api.problems import SERVICE_ERRORS, Problem, service_error
 from profiles.http import request_member
 
@@ -69,14 +73,14 @@ class DisputeSerializer(serializers.ModelSerializer[Dispute]):
 
 
 class DisputeOpenSerializer(serializers.Serializer[Any]):
-    subject = serializers.ChoiceField(choices=DisputeSubject.choices)
-    detail = serializers.CharField(
+    subject = StrictChoiceField(choices=DisputeSubject.choices)
+    detail = StrictCharField(
         max_length=100,
         required=False,
         allow_blank=True,
         help_text="The flag kind or the topic label (nothing for the score).",
     )
-    reason = serializers.CharField(max_length=MAX_REASON)
+    reason = StrictCharField(max_length=MAX_REASON)
 
 
 class DisputeListView(generics.ListAPIView[Dispute]):

@@ -30,6 +30,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiles.api.auth import is_third_party
+from profiles.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+)
 from profiles.api.problems import SERVICE_ERRORS, Problem, service_error
 from profiles.http import request_member
 from profiles.public_cache import public_cache_get, public_cache_set
@@ -323,12 +327,12 @@ CONFIRM_HELP = (
 
 
 class TopicAddSerializer(serializers.Serializer[Any]):
-    label = serializers.CharField(max_length=100)  # type: ignore[assignment]
-    confirm_sensitive = serializers.BooleanField(default=False, help_text=CONFIRM_HELP)
+    label = StrictCharField(max_length=100)  # type: ignore[assignment]
+    confirm_sensitive = StrictBooleanField(default=False, help_text=CONFIRM_HELP)
 
 
 class TopicConfirmSerializer(serializers.Serializer[Any]):
-    confirm_sensitive = serializers.BooleanField(default=False, help_text=CONFIRM_HELP)
+    confirm_sensitive = StrictBooleanField(default=False, help_text=CONFIRM_HELP)
 
 
 class TopicListView(generics.ListAPIView[Topic]):

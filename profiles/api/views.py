@@ -28,6 +28,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiles import selectors
+from profiles.api.fields import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictIntegerField,
+)
 from profiles.api.problems import FORBIDDEN, Problem, service_error
 from profiles.http import request_member
 from profiles.models import (
@@ -78,13 +83,13 @@ service_error(NotificationError, "notification-refused", "This notification chan
 class MeSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(read_only=True)
-    display_name = serializers.CharField(max_length=80, allow_blank=True)
+    display_name = StrictCharField(max_length=80, allow_blank=True)
     public_slug = serializers.CharField(read_only=True)
     date_joined = serializers.DateTimeField(read_only=True)
 
 
 class MeDeleteSerializer(serializers.Serializer[Any]):
-    password = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    password = StrictCharField(required=False, allow_blank=True, write_only=True)
 
 
 class MeView(APIView):
@@ -138,14 +143,14 @@ class AccountSerializer(serializers.Serializer[Any]):
 
 
 class ProfileSerializer(serializers.Serializer[Any]):
-    handle = serializers.CharField(
+    handle = StrictCharField(
         max_length=HANDLE_MAX + 1,
         allow_null=True,
         help_text="3 to 30 letters a-z, digits or _ (an @ in front is ignored), with a letter; "
         "not reserved, not taken. Your old handle stays yours (and redirects) for a while.",
     )
-    display_name = serializers.CharField(max_length=DISPLAY_NAME_MAX, allow_blank=True)
-    bio = serializers.CharField(max_length=BIO_MAX, allow_blank=True)
+    display_name = StrictCharField(max_length=DISPLAY_NAME_MAX, allow_blank=True)
+    bio = StrictCharField(max_length=BIO_MAX, allow_blank=True)
     shown_accounts = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         max_length=100,
@@ -328,9 +333,7 @@ class ReceiptView(APIView):
 
 
 class ReceiptVerifyInput(serializers.Serializer[Any]):
-    receipt = serializers.CharField(
-        max_length=1024 * 1024, help_text="A JWS, or a receipt file's JSON."
-    )
+    receipt = StrictCharField(max_length=1024 * 1024, help_text="A JWS, or a receipt file's JSON.")
 
 
 class ReceiptVerification(serializers.Serializer[Any]):
@@ -381,9 +384,9 @@ class TokenSerializer(serializers.Serializer[Any]):
 
 
 class TokenCreateSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=80)
-    scope = serializers.ChoiceField(choices=["read", "write"])
-    expires_in_days = serializers.IntegerField(min_value=1, max_value=3650, default=90)
+    name = StrictCharField(max_length=80)
+    scope = StrictChoiceField(choices=["read", "write"])
+    expires_in_days = StrictIntegerField(min_value=1, max_value=3650, default=90)
 
 
 class NewTokenSerializer(TokenSerializer):

@@ -242,3 +242,65 @@ def test_the_profile_follows_the_handle_rules_and_refuses_as_a_whole(
     assert clash.status_code == 422 and "taken" in clash.json()["detail"]
     too_long = api.patch("/api/v1/me/profile", {"bio": "x" * 161}, format="json")
     assert too_long.status_code == 400 and problem_kind(too_long) == "validation"
+
+
+def test_a_form_or_multipart_body_is_refused_as_unsupported_and_changes_nothing(
+    alice: User,
+) -> None:
+    """Found by the fuzzer: `confirm_sensitive=0` as a multipart field was coerced to a
+    boolean and the block stored. The API takes JSON only, so such a body is a 415."""
+    from scoring.models import Topic, TopicBlock, TopicStatus
+
+    topic = Topic.objects.create(user=alice, label="privacy")
+    api = api_for(alice)
+    url = f"/api/v1/me/topics/{topic.pk}/block"
+    for body_format in ("multipart",):
+        response = api.post(url, {"confirm_sensitive": "0"}, format=body_format)
+        assert response.status_code == 415, response.content
+        assert problem_kind(response)
+    response = api.post(
+        url, "confirm_sensitive=0", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415, response.content
+    assert not TopicBlock.objects.filter(user=alice).exists()
+    assert Topic.objects.get(pk=topic.pk).status != TopicStatus.BLOCKED
+
+    # The same request as JSON, with a real boolean, is what the schema describes.
+    assert api.post(url, {"confirm_sensitive": False}).json()["status"] == "blocked"
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/v1/me/tokens", {"name": 5, "scope": "read"}, "name"),
+        (
+            "/api/v1/me/tokens",
+            {"name": "cli", "scope": "read", "expires_in_days": "7"},
+            "expires_in_days",
+        ),
+        (
+            "/api/v1/me/tokens",
+            {"name": "cli", "scope": "read", "expires_in_days": True},
+            "expires_in_days",
+        ),
+        ("/api/v1/me/topics", {"label": "privacy", "confirm_sensitive": "0"}, "confirm_sensitive"),
+        ("/api/v1/me/topics", {"label": 12}, "label"),
+        ("/api/v1/me/disputes", {"subject": "score", "reason": 404}, "reason"),
+    ],
+)
+def test_a_value_of_another_json_type_is_a_validation_error_naming_the_field(
+    alice: User, url: str, body: dict[str, Any], field: str
+) -> None:
+    """Found by the fuzzer: a number where the schema says string was stored as its text.
+    Now each such body is a 400 that names the field, and nothing is stored."""
+    from moderation.models import Dispute
+    from profiles.models import PersonalAccessToken
+    from scoring.models import Topic
+
+    response = api_for(alice).post(url, body)
+    assert response.status_code == 400, response.content
+    assert problem_kind(response) == "validation"
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert not PersonalAccessToken.objects.filter(user=alice).exists()
+    assert not Topic.objects.filter(user=alice).exists()
+    assert not Dispute.objects.filter(user=alice).exists()
