@@ -9,7 +9,7 @@ class ModerationConfig(AppConfig):
     def ready(self) -> None:
         from moderation.services.adjustments import adjustments_of
         from moderation.services.deny_list import denied_among
-        from moderation.services.disputes import dispute_marks
+        from moderation.services.disputes import dispute_marks, disputes_withdraw_deleted
         from moderation.services.flags import flags_dismissed
         from moderation.services.freezes import freeze_holds, freezes_holding
         from scoring import hooks
@@ -20,3 +20,4 @@ class ModerationConfig(AppConfig):
         hooks.score_adjustments.connect(adjustments_of)
         hooks.score_holds.connect(freeze_holds)
         hooks.scores_held.connect(freezes_holding)
+        hooks.score_history_deleted.connect(disputes_withdraw_deleted)

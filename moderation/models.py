@@ -36,6 +36,9 @@ class DisputeStatus(models.TextChoices):
     UPHELD = "upheld", "Upheld: it stays as it was"
     CORRECTED = "corrected", "Corrected"
     REJECTED = "rejected", "Rejected"
+    # The member deleted what they disputed (their score and its history, with its flags):
+    # nothing is left for a moderator to review.
+    WITHDRAWN = "withdrawn", "Withdrawn: you deleted what you disputed"
 
 
 class Correction(models.TextChoices):

@@ -202,6 +202,7 @@ class AuditAction(models.TextChoices):
     TOPIC_DELETED = "topic.deleted", "Topic deleted by the member"
     DISPUTE_ASSIGNED = "dispute.assigned", "Dispute assigned"
     DISPUTE_CORRECTED = "dispute.corrected", "Dispute corrected"
+    DISPUTE_WITHDRAWN = "dispute.withdrawn", "Dispute withdrawn"
     FLAG_CONFIRMED = "flag.confirmed", "Gaming flag confirmed"
     FLAG_DISMISSED = "flag.dismissed", "Gaming flag dismissed"
     SCORING_FROZEN = "scoring.frozen", "Scoring frozen for an investigation"

@@ -105,3 +105,12 @@ def held_among(member_ids: Iterable[int]) -> set[int]:
     for result in scores_held.send(member_ids=asked):
         found |= set(result)
     return found
+
+
+score_history_deleted = Hook(
+    "scoring.score_history_deleted",
+    "A member deleted their score, its history and its gaming flags, inside the deleting "
+    "transaction: kwargs member_id. Moderation withdraws the member's open disputes about "
+    "the score and the flags, since nothing is left to review, so the next run's fresh "
+    "score is not held for them.",
+)

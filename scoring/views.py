@@ -14,7 +14,7 @@ from profiles.http import request_member
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.selectors import consent_states_of_request
-from scoring import selectors
+from scoring import hooks, selectors
 from scoring.fragments import score_history_html
 from scoring.models import TopicStatus
 from scoring.services.deletion import score_history_delete
@@ -87,6 +87,8 @@ def score_delete(request: HttpRequest) -> HttpResponse:
             "score": selectors.current_score(member=member),
             "history": len(selectors.score_history(member=member)),
             "flags": selectors.member_flags(member=member).count(),
+            # Frozen by a dispute, not by the moderators' investigation freeze (which holds).
+            "held": hooks.holds_for(member.pk),
         },
     )
 

@@ -141,6 +141,36 @@ def _restrict(dispute: Dispute) -> None:
     public_page_cache_clear(user_ids=[dispute.user_id])  # hidden publicly from now on
 
 
+def disputes_withdraw_deleted(*, member_id: int) -> list[int]:
+    """The member deleted their score and its history (and with it its flags): their open
+    disputes about the score or a flag are withdrawn, audited, since nothing is left to
+    review; the next run then writes a fresh score, as the deletion page says. Topic
+    disputes stay open. Fills ``scoring.hooks.score_history_deleted``; returns the ids."""
+    disputes = list(
+        Dispute.objects.select_for_update().filter(
+            user_id=member_id,
+            subject__in=[DisputeSubject.SCORE, DisputeSubject.FLAG],
+            status=DisputeStatus.OPEN,
+        )
+    )
+    now = timezone.now()
+    for dispute in disputes:
+        dispute.status = DisputeStatus.WITHDRAWN
+        dispute.resolution = (
+            "You deleted your score and its history, so there is nothing left for a "
+            "moderator to review. Your next score is computed afresh."
+        )
+        dispute.resolved_at = now
+        dispute.save(update_fields=["status", "resolution", "resolved_at"])
+        audit_record(
+            action=AuditAction.DISPUTE_WITHDRAWN,
+            subject=dispute.user,
+            actor=dispute.user,
+            detail={"dispute": dispute.pk, "subject": dispute.subject, "detail": dispute.detail},
+        )
+    return [d.pk for d in disputes]
+
+
 def _lift(dispute: Dispute) -> None:
     """Lift the freeze once no open dispute about the same thing is left."""
     still_open = Dispute.objects.filter(

@@ -15,6 +15,7 @@ from django.db import transaction
 from profiles.models import AuditAction, User
 from profiles.public_cache import public_page_cache_clear
 from profiles.services.audit import audit_record
+from scoring import hooks
 from scoring.models import GamingFlag, Score, ScoreSnapshot, ScoringState
 
 
@@ -43,6 +44,7 @@ def score_history_delete(*, member: User) -> ScoreDeleted:
         actor=member,
         detail={"scores": scores, "snapshots": snapshots, "flags": flags},
     )
+    hooks.score_history_deleted.send(member_id=member.pk)
     public_page_cache_clear(user_ids=[member.pk])
     due = ScoringState.objects.filter(user=member).values_list("next_score_due", flat=True).first()
     return ScoreDeleted(snapshots=snapshots, flags=flags, next_due=due)

@@ -130,6 +130,7 @@ def test_alice_walks_every_member_page_in_every_state(
     page.goto(f"{base}/dashboard/")
     page.get_by_role("link", name="Delete your score and its history").click()
     expect(page.get_by_test_id("score-delete")).to_contain_text("computes a fresh score")
+    expect(page.get_by_test_id("score-delete-dispute")).to_contain_text("dispute")
     check(page, "score delete confirmation")
     page.get_by_role("button", name="Delete my score and its history").click()
     expect(page.get_by_role("status")).to_contain_text("were deleted")
@@ -137,6 +138,10 @@ def test_alice_walks_every_member_page_in_every_state(
     assert not Score.objects.filter(user=alice).exists()
     assert not ScoreSnapshot.objects.filter(user=alice).exists()
     assert not GamingFlag.objects.filter(user=alice).exists()
+    # The score dispute went with the score: withdrawn, so a fresh score is not held.
+    assert set(alice.disputes.filter(subject="score").values_list("status", flat=True)) == {
+        "withdrawn"
+    }
 
     # Withdraw scoring through its confirmation page.
     page.goto(f"{base}/consent/")

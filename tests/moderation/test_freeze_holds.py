@@ -86,3 +86,30 @@ def test_a_refused_freeze_or_lift_tells_the_member_nothing(alice: User, mod: Use
     with pytest.raises(FreezeRefused, match="lifted already"):
         scoring_unfreeze(moderator=mod, freeze_id=freeze.pk, reason="Again")
     assert len(notices(alice, NotificationKind.SCORING_FROZEN)) == 2
+
+
+def test_deleting_a_disputed_score_withdraws_the_dispute_and_the_next_run_scores_afresh(
+    alice: User,
+) -> None:
+    from moderation.models import Dispute, DisputeStatus
+    from profiles.models import AuditAction, AuditEntry
+    from scoring.services.deletion import score_history_delete
+
+    imported(alice, tags=["python"])
+    score_members_now(user_ids=[alice.pk])
+    score_dispute = dispute_open(member=alice, subject="score", reason="Too low.")
+    topic_dispute = dispute_open(member=alice, subject="topic", detail="python", reason="No.")
+    assert Score.objects.get(user=alice).frozen_since is not None
+
+    score_history_delete(member=alice)
+
+    score_dispute.refresh_from_db(), topic_dispute.refresh_from_db()
+    assert score_dispute.status == DisputeStatus.WITHDRAWN
+    assert "nothing left for a moderator to review" in score_dispute.resolution
+    assert topic_dispute.status == DisputeStatus.OPEN  # the topic is still there
+    assert AuditEntry.objects.filter(action=AuditAction.DISPUTE_WITHDRAWN).count() == 1
+    assert not Dispute.objects.filter(user=alice, subject="score", status="open").exists()
+
+    score_members_now(user_ids=[alice.pk])
+    fresh = Score.objects.get(user=alice)
+    assert fresh.frozen_since is None  # a fresh score, not held for a dispute that is gone
