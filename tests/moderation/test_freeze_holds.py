@@ -103,7 +103,8 @@ def test_deleting_a_disputed_score_withdraws_the_dispute_and_the_next_run_scores
 
     score_history_delete(member=alice)
 
-    score_dispute.refresh_from_db(), topic_dispute.refresh_from_db()
+    score_dispute.refresh_from_db()
+    topic_dispute.refresh_from_db()
     assert score_dispute.status == DisputeStatus.WITHDRAWN
     assert "nothing left for a moderator to review" in score_dispute.resolution
     assert topic_dispute.status == DisputeStatus.OPEN  # the topic is still there
