@@ -26,7 +26,9 @@ VALUE_SECONDS = 24 * 3600
 
 
 def _version_key(user_id: int) -> str:
-    return f"member-version:{user_id}"
+    # The database's name too: a test database and a development one can share a cache,
+    # and their member ids overlap.
+    return f"member-version:{connection.settings_dict['NAME']}:{user_id}"
 
 
 def member_version_bump(*, user_id: int) -> None:
@@ -39,7 +41,8 @@ def member_cached(*, user_id: int, name: str, compute: Callable[[], T]) -> T:
     """``compute()``, kept in the cache under the member's current version."""
     if connection.in_atomic_block:
         return compute()
-    vkey, key = _version_key(user_id), f"member-{name}:{user_id}"
+    vkey = _version_key(user_id)
+    key = f"member-{name}:{connection.settings_dict['NAME']}:{user_id}"
     got: dict[str, Any] = cache.get_many([vkey, key])
     version = got.get(vkey)
     if version is None:
