@@ -128,3 +128,16 @@ def test_a_new_policy_asks_again_though_the_states_are_cached(client, member, ne
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("reconsent"))
+
+
+def test_the_consent_history_shows_a_new_row_at_once(client, member) -> None:
+    client.force_login(member)
+    before = client.get(reverse("consent_centre")).content.decode()
+    assert "Withdrawn" not in before
+    again = _tables_read(client, "consent_centre")
+    assert not any('FROM "profiles_consentrecord"' in q for q in again)
+    record = consent_withdraw(user=User.objects.get(pk=member.pk), purpose=Purpose.DISCOVERY)
+    page = client.get(reverse("consent_centre")).content.decode()
+    assert page.count("<tr><td>") == before.count("<tr><td>") + 1
+    assert "Withdrawn" in page
+    assert str(record.receipt_id) in page
