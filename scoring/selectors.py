@@ -190,7 +190,8 @@ def _count(queryset: QuerySet[Any]) -> Subquery:
 def _dashboard_row(member: User) -> User:
     """The member again, in one query, with what the dashboard shows besides lists: the
     score and scoring state (joined), the score's standing among every member scored now,
-    and its run's seed basis (what were three more queries)."""
+    and its run's seed basis (what were three more queries), and whether they have a
+    gaming flag."""
     return (
         User.objects.filter(pk=member.pk)
         .select_related("score", "scoring_state")
@@ -201,6 +202,8 @@ def _dashboard_row(member: User) -> User:
             _seed_basis=Subquery(
                 ScoringRun.objects.filter(pk=OuterRef("score__run_id")).values("seed_basis")[:1]
             ),
+            # Most members have no flag: their flags query is not made.
+            _flagged=Exists(GamingFlag.objects.filter(user=OuterRef("pk"))),
         )
         .get()
     )
@@ -224,6 +227,7 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
         else []
     )
     seed_basis = row._seed_basis  # type: ignore[attr-defined]
+    flagged = bool(row._flagged)  # type: ignore[attr-defined]
     return Dashboard(
         scoring_consent=consent,
         score=score,
@@ -237,7 +241,7 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
         in_progress=bool(state and state.claimed_run) or importing,
         history=history,
         marks=marks,
-        flags=flags_explained(member=member) if consent else [],
+        flags=flags_explained(member=member) if consent and flagged else [],
         holds=holds_for(member.pk) if consent else [],
     )
 

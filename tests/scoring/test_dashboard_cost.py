@@ -28,7 +28,9 @@ pytestmark = pytest.mark.django_db
 # The dashboard of a scored member, once signed in and seen (session activity recorded):
 # the user, the consent ledger (re-consent check), imports, sources, the member's row with
 # consent, score, state, standing and run, the history, dispute marks, adjustments,
-# flags, holds, the unread notification count and the topics.
+# flags (only for a member the row says has one), holds, the unread notification count and
+# the topics. (Inside a test's transaction the ledger and the unread count are read from
+# the database; a committed page reads them from the cache, tests/profiles/test_member_cache.py.)
 DASHBOARD_QUERIES = 12
 
 
@@ -57,6 +59,20 @@ def test_the_dashboard_takes_a_pinned_number_of_queries(
     with django_assert_num_queries(DASHBOARD_QUERIES + (0 if cached else 1)):
         html = _dashboard(client)
     assert 'data-testid="history-plot"' in html and 'data-testid="flags"' in html
+
+
+def test_without_a_gaming_flag_the_flags_are_not_queried_and_a_new_one_shows_at_once(
+    client, alice: User, django_assert_num_queries
+) -> None:
+    scored(alice)
+    history_add(alice, 3)
+    client.force_login(alice)
+    assert 'data-testid="flags"' not in _dashboard(client)
+    cached = settings.SESSION_ENGINE.endswith("cached_db")
+    with django_assert_num_queries(DASHBOARD_QUERIES - 1 + (0 if cached else 1)):
+        _dashboard(client)
+    flag_add(alice, "engagement_ring", RING)
+    assert 'data-testid="flags"' in _dashboard(client)
 
 
 def test_the_history_section_is_drawn_once_then_served_from_the_cache(client, alice: User) -> None:
