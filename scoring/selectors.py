@@ -48,7 +48,7 @@ from scoring.explain import (
     history_plot,
     model_version_marks,
 )
-from scoring.hooks import holds_for, marks_for
+from scoring.hooks import holds_for, marks_and_holds_exist, marks_for, marks_or_holds_of
 from scoring.model.topics import normalise
 from scoring.models import (
     GamingFlag,
@@ -191,7 +191,7 @@ def _dashboard_row(member: User) -> User:
     """The member again, in one query, with what the dashboard shows besides lists: the
     score and scoring state (joined), the score's standing among every member scored now,
     and its run's seed basis (what were three more queries), and whether they have a
-    gaming flag."""
+    gaming flag, marks (disputes) or holds (a freeze)."""
     return (
         User.objects.filter(pk=member.pk)
         .select_related("score", "scoring_state")
@@ -202,8 +202,10 @@ def _dashboard_row(member: User) -> User:
             _seed_basis=Subquery(
                 ScoringRun.objects.filter(pk=OuterRef("score__run_id")).values("seed_basis")[:1]
             ),
-            # Most members have no flag: their flags query is not made.
+            # Most members have no flag, no dispute and no freeze: those queries are
+            # not made for them.
             _flagged=Exists(GamingFlag.objects.filter(user=OuterRef("pk"))),
+            **marks_and_holds_exist(),
         )
         .get()
     )
@@ -214,13 +216,15 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
     queries whatever the length of the history. ``importing``: an import is being read."""
     consent = consent_states_of_request(member=member)[Purpose.SCORING].active
     row = _dashboard_row(member)
+    has_marks, has_holds = marks_or_holds_of(row)
     score: Score | None = getattr(row, "score", None) if consent else None
     state: ScoringState | None = getattr(row, "scoring_state", None) if consent else None
     history = score_history(member=member) if consent else []
     marks: list[Mark] = []
     if history:
         marks = model_version_marks([(h.at, h.model_version) for h in history])
-        marks = sorted(marks + marks_for(member.pk), key=lambda m: m.at)
+        extra = marks_for(member.pk) if has_marks else []
+        marks = sorted(marks + extra, key=lambda m: m.at)
     bars = (
         component_bars([(c.key, c.label, c.points) for c in score_components(score)])
         if score
@@ -242,7 +246,7 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
         history=history,
         marks=marks,
         flags=flags_explained(member=member) if consent and flagged else [],
-        holds=holds_for(member.pk) if consent else [],
+        holds=holds_for(member.pk) if consent and has_holds else [],
     )
 
 
