@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -48,7 +49,14 @@ from scoring.explain import (
     history_plot,
     model_version_marks,
 )
-from scoring.hooks import holds_for, marks_and_holds_exist, marks_for, marks_or_holds_of
+from scoring.hooks import (
+    holds_for,
+    marks_and_holds_exist,
+    marks_for,
+    marks_or_holds_of,
+    score_holds_exist,
+    score_marks_exist,
+)
 from scoring.model.topics import normalise
 from scoring.models import (
     GamingFlag,
@@ -187,28 +195,53 @@ def _count(queryset: QuerySet[Any]) -> Subquery:
     )
 
 
-def _dashboard_row(member: User) -> User:
-    """The member again, in one query, with what the dashboard shows besides lists: the
-    score and scoring state (joined), the score's standing among every member scored now,
-    and its run's seed basis (what were three more queries), and whether they have a
-    gaming flag, marks (disputes) or holds (a freeze)."""
-    return (
-        User.objects.filter(pk=member.pk)
-        .select_related("score", "scoring_state")
-        .only("pk", "score", "scoring_state")
-        .annotate(
-            _scored=_count(Score.objects.all()),
-            _below=_count(Score.objects.filter(value__lt=OuterRef("score__value"))),
-            _seed_basis=Subquery(
+# Marks where the member's id goes in the row facts' SQL, compiled once (no member has it).
+_MEMBER_PLACEHOLDER = -7_340_021
+_row_facts_sql: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
+
+
+def _row_facts_query() -> tuple[str, tuple[Any, ...]]:
+    """The SQL of the row's facts (counts, seed basis, whether there are flags, marks or
+    holds), built and compiled once per process and set of receivers: building and
+    compiling its six subqueries cost about 3 ms of CPU, running it a fraction of that."""
+    key = (connection.alias, score_marks_exist.receivers, score_holds_exist.receivers)
+    found = _row_facts_sql.get(key)
+    if found is None:
+        facts = {
+            "_scored": _count(Score.objects.all()),
+            "_below": _count(Score.objects.filter(value__lt=OuterRef("score__value"))),
+            "_seed_basis": Subquery(
                 ScoringRun.objects.filter(pk=OuterRef("score__run_id")).values("seed_basis")[:1]
             ),
-            # Most members have no flag, no dispute and no freeze: those queries are
-            # not made for them.
-            _flagged=Exists(GamingFlag.objects.filter(user=OuterRef("pk"))),
+            # Most members have no flag, no dispute and no freeze: those queries are not
+            # made for them.
+            "_flagged": Exists(GamingFlag.objects.filter(user=OuterRef("pk"))),
             **marks_and_holds_exist(),
-        )
-        .get()
+        }
+        query = User.objects.filter(pk=_MEMBER_PLACEHOLDER).annotate(**facts).values(*facts).query
+        found = _row_facts_sql[key] = query.sql_with_params()
+    return found
+
+
+def _dashboard_row(member: User) -> User:
+    """The member again, with what the dashboard shows besides lists: the score and
+    scoring state (joined), and as attributes the score's standing among every member
+    scored now, its run's seed basis (what were three more queries), and whether they have
+    a gaming flag, marks (disputes) or holds (a freeze). Two queries, the second compiled
+    once per process."""
+    row = (
+        User.objects.select_related("score", "scoring_state")
+        .only("pk", "score", "scoring_state")
+        .get(pk=member.pk)
     )
+    sql, params = _row_facts_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member.pk if p == _MEMBER_PLACEHOLDER else p for p in params])
+        names = [column[0] for column in cursor.description]
+        values = cursor.fetchone()
+    for name, value in zip(names, values, strict=True):
+        setattr(row, name, value)
+    return row
 
 
 def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:

@@ -29,12 +29,13 @@ pytestmark = pytest.mark.django_db
 
 # The dashboard of a scored member, once signed in and seen (session activity recorded):
 # the user, the consent ledger (re-consent check), imports, sources, the member's row with
-# consent, score, state, standing, run and whether there are flags, marks or holds, the
-# history, flags, the unread notification count and the topics. Dispute marks,
+# score and state, its facts (standing, run, whether there are flags, marks or holds: SQL
+# compiled once per process), the history, flags, the unread notification count and the
+# topics. Dispute marks,
 # adjustments and holds are read only for a member the row says has some, as flags.
 # (Inside a test's transaction the ledger and the unread count are read from the
 # database; a committed page reads them from the cache, tests/profiles/test_member_cache.py.)
-DASHBOARD_QUERIES = 9
+DASHBOARD_QUERIES = 10
 
 
 def _dashboard(client) -> str:
@@ -180,3 +181,21 @@ def test_the_standing_and_seed_basis_come_from_the_current_scores_and_run(
     assert "Scores are provisional" not in html
     run.delete()  # runs are swept; the score stays
     assert 'data-testid="seed-basis"' not in _dashboard(client)
+
+
+def test_each_member_gets_their_own_facts_from_the_sql_compiled_once(
+    client, alice: User, mallory: User
+) -> None:
+    scored(alice)
+    scored(mallory)
+    Score.objects.filter(user=alice).update(value=Decimal("30.00"))
+    Score.objects.filter(user=mallory).update(value=Decimal("60.00"))
+    flag_add(mallory, "engagement_ring", RING)
+    client.force_login(alice)
+    html = _dashboard(client)
+    assert "Higher than 0% of the other 1 scored members." in html
+    assert 'data-testid="flags"' not in html
+    client.force_login(mallory)
+    html = _dashboard(client)
+    assert "Higher than 100% of the other 1 scored members." in html
+    assert 'data-testid="flags"' in html
