@@ -52,6 +52,10 @@ class BodyLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
+        if not length:
+            # No body (every page view): no limit to find, which would resolve the URL
+            # a second time and, for a large-body view, load the session's member.
+            return self.get_response(request)
         limit, large = _limit(request)
         if length > limit:
             return HttpResponse("Request body too large.", status=413, content_type="text/plain")

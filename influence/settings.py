@@ -138,7 +138,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # allauth's UserSessionsMiddleware, at most once a minute per session and device.
     "profiles.middleware.SessionActivityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, building the settings' policy once per process (influence/csp.py).
+    "influence.csp.CSPMiddleware",
     "profiles.middleware.ReconsentMiddleware",
     "profiles.middleware.StaffMFAMiddleware",
 ]

@@ -11,5 +11,9 @@ class ProfilesConfig(AppConfig):
 
         # A malformed signing key stops every process at start-up, naming its variable.
         check_keys()
+        # A saved notification or consent row makes the member's cached values stale.
+        from profiles.member_cache import member_cache_connect
+
+        member_cache_connect()
         # Registers the revoker that withdrawing `api_access` runs (third-party tokens).
         import profiles.services.api_tokens  # noqa: F401

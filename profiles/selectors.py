@@ -20,6 +20,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from profiles.member_cache import member_cached
 from profiles.models import (
     AuditEntry,
     ConsentRecord,
@@ -49,21 +50,34 @@ class ConsentState:
         return self.granted and self.version != self.purpose.version
 
 
-def consent_states(*, user: User) -> dict[str, ConsentState]:
-    """The current state of every purpose for one member, from the latest ledger row each."""
-    latest: dict[str, ConsentRecord] = {}
-    for record in ConsentRecord.objects.filter(user=user).order_by("created_at", "id"):
-        latest[record.purpose] = record
+def _consent_latest(user: User) -> dict[str, tuple[bool, str, datetime]]:
+    """Each purpose's latest ledger row: granted, policy version, when."""
+    latest: dict[str, tuple[bool, str, datetime]] = {}
+    rows = ConsentRecord.objects.filter(user=user).order_by("created_at", "id")
+    for purpose, granted, version, at in rows.values_list(
+        "purpose", "granted", "policy_version", "created_at"
+    ):
+        latest[purpose] = (granted, version, at)
+    return latest
+
+
+def _consent_states_from(latest: dict[str, tuple[bool, str, datetime]]) -> dict[str, ConsentState]:
+    # Built against the current policy texts (a new version asks again at once).
     states = {}
     for key, text in PURPOSES.items():
         rec = latest.get(key)
         states[key] = ConsentState(
             purpose=text,
-            granted=bool(rec and rec.granted),
-            version=rec.policy_version if rec else None,
-            since=rec.created_at if rec else None,
+            granted=bool(rec and rec[0]),
+            version=rec[1] if rec else None,
+            since=rec[2] if rec else None,
         )
     return states
+
+
+def consent_states(*, user: User) -> dict[str, ConsentState]:
+    """The current state of every purpose for one member, from the latest ledger row each."""
+    return _consent_states_from(_consent_latest(user))
 
 
 _STATES_MEMO = "_consent_states_read"
@@ -74,10 +88,15 @@ def consent_states_of_request(*, member: User) -> dict[str, ConsentState]:
     on the member's object (``request.user``, loaded for this request alone), so the
     re-consent check and the page share one query. The consent services forget it when
     they append a row for that object; anything else reads the ledger (``consent_states``).
+    Across requests the ledger's latest rows are kept in the cache under the member's
+    version, which every new ledger row changes (``profiles.member_cache``).
     """
     states = member.__dict__.get(_STATES_MEMO)
     if states is None:
-        states = member.__dict__[_STATES_MEMO] = consent_states(user=member)
+        latest = member_cached(
+            user_id=member.pk, name="consent", compute=lambda: _consent_latest(member)
+        )
+        states = member.__dict__[_STATES_MEMO] = _consent_states_from(latest)
     return states
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from profiles.hooks import Hook
 
@@ -57,6 +58,16 @@ def dismissed_for(member_ids: Iterable[int]) -> dict[int, set[str]]:
     return found
 
 
+score_marks_exist = Hook(
+    "scoring.score_marks_exist",
+    "Whether score_marks would find anything for a member, as a query expression on the "
+    "member's row (OuterRef('pk')), so the dashboard asks for marks only when there are "
+    "some: no kwargs; each receiver returns a boolean expression (Exists). Every "
+    "score_marks receiver has one here; moderation answers with its disputes and "
+    "adjustments.",
+)
+
+
 score_adjustments = Hook(
     "scoring.score_adjustments",
     "Manual score adjustments, in points, added to every score written: kwargs member_ids "
@@ -80,6 +91,34 @@ score_holds = Hook(
     "member_id; each receiver returns a list of sentences for the member's dashboard. "
     "Moderation answers with an investigation freeze and its reason.",
 )
+
+
+score_holds_exist = Hook(
+    "scoring.score_holds_exist",
+    "Whether score_holds would find anything for a member, as a query expression on the "
+    "member's row (OuterRef('pk')): no kwargs; each receiver returns a boolean expression "
+    "(Exists). Every score_holds receiver has one here; moderation answers with an active "
+    "freeze.",
+)
+
+
+def marks_and_holds_exist() -> dict[str, Any]:
+    """Annotations for the member's row: ``_marks_i`` and ``_holds_i``, one per receiver;
+    ``marks_or_holds_of`` reads them back."""
+    found: dict[str, Any] = {}
+    for i, expression in enumerate(score_marks_exist.send()):
+        found[f"_marks_{i}"] = expression
+    for i, expression in enumerate(score_holds_exist.send()):
+        found[f"_holds_{i}"] = expression
+    return found
+
+
+def marks_or_holds_of(row: Any) -> tuple[bool, bool]:
+    """Whether the row annotated with ``marks_and_holds_exist`` has marks, and holds."""
+    names = vars(row)
+    marks = any(v for k, v in names.items() if k.startswith("_marks_"))
+    holds = any(v for k, v in names.items() if k.startswith("_holds_"))
+    return marks, holds
 
 
 def holds_for(member_id: int) -> list[str]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -48,7 +49,14 @@ from scoring.explain import (
     history_plot,
     model_version_marks,
 )
-from scoring.hooks import holds_for, marks_for
+from scoring.hooks import (
+    holds_for,
+    marks_and_holds_exist,
+    marks_for,
+    marks_or_holds_of,
+    score_holds_exist,
+    score_marks_exist,
+)
 from scoring.model.topics import normalise
 from scoring.models import (
     GamingFlag,
@@ -187,23 +195,53 @@ def _count(queryset: QuerySet[Any]) -> Subquery:
     )
 
 
-def _dashboard_row(member: User) -> User:
-    """The member again, in one query, with what the dashboard shows besides lists: the
-    score and scoring state (joined), the score's standing among every member scored now,
-    and its run's seed basis (what were three more queries)."""
-    return (
-        User.objects.filter(pk=member.pk)
-        .select_related("score", "scoring_state")
-        .only("pk", "score", "scoring_state")
-        .annotate(
-            _scored=_count(Score.objects.all()),
-            _below=_count(Score.objects.filter(value__lt=OuterRef("score__value"))),
-            _seed_basis=Subquery(
+# Marks where the member's id goes in the row facts' SQL, compiled once (no member has it).
+_MEMBER_PLACEHOLDER = -7_340_021
+_row_facts_sql: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
+
+
+def _row_facts_query() -> tuple[str, tuple[Any, ...]]:
+    """The SQL of the row's facts (counts, seed basis, whether there are flags, marks or
+    holds), built and compiled once per process and set of receivers: building and
+    compiling its six subqueries cost about 3 ms of CPU, running it a fraction of that."""
+    key = (connection.alias, score_marks_exist.receivers, score_holds_exist.receivers)
+    found = _row_facts_sql.get(key)
+    if found is None:
+        facts = {
+            "_scored": _count(Score.objects.all()),
+            "_below": _count(Score.objects.filter(value__lt=OuterRef("score__value"))),
+            "_seed_basis": Subquery(
                 ScoringRun.objects.filter(pk=OuterRef("score__run_id")).values("seed_basis")[:1]
             ),
-        )
-        .get()
+            # Most members have no flag, no dispute and no freeze: those queries are not
+            # made for them.
+            "_flagged": Exists(GamingFlag.objects.filter(user=OuterRef("pk"))),
+            **marks_and_holds_exist(),
+        }
+        query = User.objects.filter(pk=_MEMBER_PLACEHOLDER).annotate(**facts).values(*facts).query
+        found = _row_facts_sql[key] = query.sql_with_params()
+    return found
+
+
+def _dashboard_row(member: User) -> User:
+    """The member again, with what the dashboard shows besides lists: the score and
+    scoring state (joined), and as attributes the score's standing among every member
+    scored now, its run's seed basis (what were three more queries), and whether they have
+    a gaming flag, marks (disputes) or holds (a freeze). Two queries, the second compiled
+    once per process."""
+    row = (
+        User.objects.select_related("score", "scoring_state")
+        .only("pk", "score", "scoring_state")
+        .get(pk=member.pk)
     )
+    sql, params = _row_facts_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member.pk if p == _MEMBER_PLACEHOLDER else p for p in params])
+        names = [column[0] for column in cursor.description]
+        values = cursor.fetchone()
+    for name, value in zip(names, values, strict=True):
+        setattr(row, name, value)
+    return row
 
 
 def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
@@ -211,19 +249,22 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
     queries whatever the length of the history. ``importing``: an import is being read."""
     consent = consent_states_of_request(member=member)[Purpose.SCORING].active
     row = _dashboard_row(member)
+    has_marks, has_holds = marks_or_holds_of(row)
     score: Score | None = getattr(row, "score", None) if consent else None
     state: ScoringState | None = getattr(row, "scoring_state", None) if consent else None
     history = score_history(member=member) if consent else []
     marks: list[Mark] = []
     if history:
         marks = model_version_marks([(h.at, h.model_version) for h in history])
-        marks = sorted(marks + marks_for(member.pk), key=lambda m: m.at)
+        extra = marks_for(member.pk) if has_marks else []
+        marks = sorted(marks + extra, key=lambda m: m.at)
     bars = (
         component_bars([(c.key, c.label, c.points) for c in score_components(score)])
         if score
         else []
     )
     seed_basis = row._seed_basis  # type: ignore[attr-defined]
+    flagged = bool(row._flagged)  # type: ignore[attr-defined]
     return Dashboard(
         scoring_consent=consent,
         score=score,
@@ -237,8 +278,8 @@ def dashboard_for_member(*, member: User, importing: bool = False) -> Dashboard:
         in_progress=bool(state and state.claimed_run) or importing,
         history=history,
         marks=marks,
-        flags=flags_explained(member=member) if consent else [],
-        holds=holds_for(member.pk) if consent else [],
+        flags=flags_explained(member=member) if consent and flagged else [],
+        holds=holds_for(member.pk) if consent and has_holds else [],
     )
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -190,6 +190,14 @@ def _lift(dispute: Dispute) -> None:
             disputed_since=None
         )
     public_page_cache_clear(user_ids=[dispute.user_id])
+
+
+def dispute_marks_exist() -> Any:
+    """True for a member (``OuterRef("pk")``) for whom ``dispute_marks`` finds anything:
+    a dispute or an adjustment (scoring's ``score_marks_exist`` door)."""
+    return Exists(Dispute.objects.filter(user_id=OuterRef("pk"))) | Exists(
+        ScoreAdjustment.objects.filter(user_id=OuterRef("pk"))
+    )
 
 
 def dispute_marks(*, member_id: int) -> list[Mark]:

@@ -7,7 +7,10 @@ no score yet they write no first one (``scoring.hooks.scores_held``, answered by
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,6 +110,12 @@ def scoring_unfreeze(*, moderator: User, freeze_id: int, reason: str) -> Scoring
         url=reverse("dashboard"),
     )
     return freeze
+
+
+def freeze_holds_exist() -> Any:
+    """True for a member (``OuterRef("pk")``) for whom ``freeze_holds`` finds a freeze
+    (scoring's ``score_holds_exist`` door)."""
+    return Exists(ScoringFreeze.objects.filter(user_id=OuterRef("pk"), lifted_at=None))
 
 
 def freeze_holds(*, member_id: int) -> list[str]:

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from profiles import enqueue
+from profiles.member_cache import member_version_bump
 from profiles.models import Notification, NotificationEmailChoice, NotificationKind, User
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ def notifications_send(items: Sequence[NotificationItem]) -> list[Notification]:
             for i in items
         ]
     )
+    for user_id in {i.user_id for i in items}:
+        member_version_bump(user_id=user_id)  # bulk_create sends no post_save
     ids = [n.pk for n in rows if n.email_wanted and n.pk is not None]
     if ids:
         enqueue.notification_emails_send(notification_ids=ids)
@@ -87,6 +90,7 @@ def notifications_mark_read(*, member: User, ids: Iterable[int] | None = None) -
     unread = Notification.objects.filter(user=member, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
+    member_version_bump(user_id=member.pk)
     return unread.update(read_at=timezone.now())
 
 

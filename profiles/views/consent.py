@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache as memoised
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template, render_to_string
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from profiles.forms import ReconsentForm
 from profiles.http import request_member
+from profiles.member_cache import member_cached
+from profiles.models import User
 from profiles.purposes import PURPOSES, Purpose
 from profiles.registry import HOLDINGS
 from profiles.selectors import (
     consent_history,
     consent_states,
+    consent_states_of_request,
     member_authorised_apps,
     purposes_awaiting_reconsent,
 )
@@ -35,19 +44,53 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "profiles/home.html")
 
 
+HISTORY_TEMPLATE = "profiles/_consent_history.html"
+
+
+@memoised
+def _template_digest(name: str) -> str:
+    """The template's source, hashed: a deploy that changes it uses new keys."""
+    source = get_template(name).template.source  # type: ignore[attr-defined]
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def consent_history_html(*, member: User) -> SafeString:
+    """The consent centre's history table (a row and a receipt link per ledger row, which
+    grows with every change), drawn once per state of the ledger: kept in the cache under
+    the member's version, which every new ledger row changes (``profiles.member_cache``),
+    and the template, language and time zone."""
+    name = ":".join(
+        (
+            "consent-history",
+            _template_digest(HISTORY_TEMPLATE),
+            translation.get_language() or "",
+            timezone.get_current_timezone_name(),
+        )
+    )
+    html = member_cached(
+        user_id=member.pk,
+        name=name,
+        compute=lambda: render_to_string(
+            HISTORY_TEMPLATE, {"history": consent_history(user=member)}
+        ),
+    )
+    return mark_safe(html)
+
+
 @login_required
 def consent_centre(request: HttpRequest) -> HttpResponse:
-    states = consent_states(user=request_member(request))
+    member = request_member(request)
+    states = consent_states_of_request(member=member)
     return render(
         request,
         "profiles/consent_centre.html",
         {
             "states": [s for s in states.values() if not s.purpose.required],
             "terms": states["terms"],
-            "history": consent_history(user=request_member(request)),
+            "history_html": consent_history_html(member=member),
             "awaiting": any(s.needs_reconsent for s in states.values()),
-            "member": request_member(request),
-            "apps": member_authorised_apps(member=request_member(request)),
+            "member": member,
+            "apps": member_authorised_apps(member=member),
         },
     )
 

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation.services.disputes import dispute_open
+from moderation.services.freezes import scoring_freeze
 from profiles.models import User
 from profiles.purposes import Purpose
 from profiles.services import consent_withdraw
+from scoring import hooks
 from scoring.fragments import HISTORY_TEMPLATE
 from scoring.models import Score, ScoreSnapshot, ScoringRun, SeedBasis
 from scoring.services.deletion import score_history_delete
@@ -27,9 +29,13 @@ pytestmark = pytest.mark.django_db
 
 # The dashboard of a scored member, once signed in and seen (session activity recorded):
 # the user, the consent ledger (re-consent check), imports, sources, the member's row with
-# consent, score, state, standing and run, the history, dispute marks, adjustments,
-# flags, holds, the unread notification count and the topics.
-DASHBOARD_QUERIES = 12
+# score and state, its facts (standing, run, whether there are flags, marks or holds: SQL
+# compiled once per process), the history, flags, the unread notification count and the
+# topics. Dispute marks,
+# adjustments and holds are read only for a member the row says has some, as flags.
+# (Inside a test's transaction the ledger and the unread count are read from the
+# database; a committed page reads them from the cache, tests/profiles/test_member_cache.py.)
+DASHBOARD_QUERIES = 10
 
 
 def _dashboard(client) -> str:
@@ -57,6 +63,35 @@ def test_the_dashboard_takes_a_pinned_number_of_queries(
     with django_assert_num_queries(DASHBOARD_QUERIES + (0 if cached else 1)):
         html = _dashboard(client)
     assert 'data-testid="history-plot"' in html and 'data-testid="flags"' in html
+
+
+def test_without_a_gaming_flag_the_flags_are_not_queried_and_a_new_one_shows_at_once(
+    client, alice: User, django_assert_num_queries
+) -> None:
+    scored(alice)
+    history_add(alice, 3)
+    client.force_login(alice)
+    assert 'data-testid="flags"' not in _dashboard(client)
+    cached = settings.SESSION_ENGINE.endswith("cached_db")
+    with django_assert_num_queries(DASHBOARD_QUERIES - 1 + (0 if cached else 1)):
+        _dashboard(client)
+    flag_add(alice, "engagement_ring", RING)
+    assert 'data-testid="flags"' in _dashboard(client)
+
+
+def test_every_marks_and_holds_receiver_says_whether_it_has_any() -> None:
+    # The dashboard asks score_marks and score_holds only when their "exist" doors say
+    # so: a receiver without its "exist" twin would never be asked.
+    assert len(hooks.score_marks_exist.receivers) == len(hooks.score_marks.receivers)
+    assert len(hooks.score_holds_exist.receivers) == len(hooks.score_holds.receivers)
+
+
+def test_a_freeze_shows_on_the_dashboard_at_once(client, alice: User, mod: User) -> None:
+    scored(alice)
+    client.force_login(alice)
+    assert "Checking a sudden jump" not in _dashboard(client)
+    scoring_freeze(moderator=mod, member_id=alice.pk, reason="Checking a sudden jump")
+    assert "reason: Checking a sudden jump" in _dashboard(client)
 
 
 def test_the_history_section_is_drawn_once_then_served_from_the_cache(client, alice: User) -> None:
@@ -146,3 +181,21 @@ def test_the_standing_and_seed_basis_come_from_the_current_scores_and_run(
     assert "Scores are provisional" not in html
     run.delete()  # runs are swept; the score stays
     assert 'data-testid="seed-basis"' not in _dashboard(client)
+
+
+def test_each_member_gets_their_own_facts_from_the_sql_compiled_once(
+    client, alice: User, mallory: User
+) -> None:
+    scored(alice)
+    scored(mallory)
+    Score.objects.filter(user=alice).update(value=Decimal("30.00"))
+    Score.objects.filter(user=mallory).update(value=Decimal("60.00"))
+    flag_add(mallory, "engagement_ring", RING)
+    client.force_login(alice)
+    html = _dashboard(client)
+    assert "Higher than 0% of the other 1 scored members." in html
+    assert 'data-testid="flags"' not in html
+    client.force_login(mallory)
+    html = _dashboard(client)
+    assert "Higher than 100% of the other 1 scored members." in html
+    assert 'data-testid="flags"' in html
