@@ -13,6 +13,9 @@ from profiles.selectors import has_active_consent
 from scoring.models import Score
 from tests.profiles.conftest import give_score
 
+# The API takes JSON bodies only; these calls have none to send.
+JSON = "application/json"
+
 pytestmark = pytest.mark.django_db
 
 
@@ -24,7 +27,7 @@ def change_url(purpose: str, action: str = "withdraw") -> str:
 def test_one_call_withdraws_with_the_same_effects_and_a_receipt(client, alice: User) -> None:
     give_score(alice)
     client.force_login(alice)
-    response = client.post(change_url(Purpose.SCORING, "withdraw"))
+    response = client.post(change_url(Purpose.SCORING, "withdraw"), content_type=JSON)
     assert response.status_code == 200
     body = response.json()
     assert body["granted"] is False and receipt_verify(body["receipt"]).genuine
@@ -35,7 +38,7 @@ def test_one_call_withdraws_with_the_same_effects_and_a_receipt(client, alice: U
 
 def test_one_call_grants_and_the_list_shows_it(client, bob: User) -> None:
     client.force_login(bob)
-    assert client.post(change_url(Purpose.DISCOVERY, "grant")).status_code == 200
+    assert client.post(change_url(Purpose.DISCOVERY, "grant"), content_type=JSON).status_code == 200
     body = client.get(reverse("api_consents")).json()
     states = {s["purpose"]: s for s in body["purposes"]}
     assert states["discovery"]["active"] and not states["scoring"]["granted"]
@@ -55,7 +58,7 @@ def test_a_refused_call_says_why_and_changes_nothing(
 ) -> None:
     client.force_login(alice)
     before = ConsentRecord.objects.count()
-    response = client.post(change_url(purpose, action))
+    response = client.post(change_url(purpose, action), content_type=JSON)
     problem = response.json()
     assert response.status_code == 422 and error in problem["detail"]
     assert response["Content-Type"] == "application/problem+json"
@@ -65,8 +68,8 @@ def test_a_refused_call_says_why_and_changes_nothing(
 
 def test_the_api_needs_a_signed_in_member_and_a_csrf_token(alice: User) -> None:
     anonymous = Client()
-    assert anonymous.post(change_url(Purpose.SCORING)).status_code == 401
+    assert anonymous.post(change_url(Purpose.SCORING), content_type=JSON).status_code == 401
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(alice)
-    assert strict.post(change_url(Purpose.SCORING)).status_code == 403
+    assert strict.post(change_url(Purpose.SCORING), content_type=JSON).status_code == 403
     assert has_active_consent(user_id=alice.pk, purpose=Purpose.SCORING)
