@@ -80,7 +80,11 @@ class Scorer:
 
 def _prepare(pop: syn.Population, p: Params) -> Scorer:
     g = syn.graph(pop, p)
-    return Scorer(pop=pop, ctx=trust_context(g, syn.seeds(pop, p), p), pagerank=pagerank(pop))
+    return Scorer(
+        pop=pop,
+        ctx=trust_context(g, syn.seeds(pop, p), p, members=pop.members()),
+        pagerank=pagerank(pop),
+    )
 
 
 @dataclass(frozen=True, slots=True)

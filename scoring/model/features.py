@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .trust import TrustContext
+from .trust import TrustContext, weight_without
 from .types import BoolArray, FloatArray, IntArray, Kind, MemberBatch, Params
 
 
@@ -65,6 +65,20 @@ def bounded(untrusted: npt.ArrayLike, trusted: npt.ArrayLike, p: Params) -> Floa
     return limit * -np.expm1(-np.asarray(untrusted, dtype=np.float64) / limit)
 
 
+def trusted_part(weight: FloatArray, p: Params) -> FloatArray:
+    """The share of an account's weight that counts as trusted (the rest is bounded with
+    the low-trust accounts): 0 up to ``trusted_from``, rising linearly to 1 at
+    ``trusted_full``."""
+    return np.clip((weight - p.trusted_from) / (p.trusted_full - p.trusted_from), 0.0, 1.0)
+
+
+def _audience_weight(ctx: TrustContext, member: IntArray, node: IntArray, p: Params) -> FloatArray:
+    """An account's weight in a member's audience: with the member's own endorsement of it
+    counted only in part (``1 - self_vouch_share``): a member cannot vouch for its own
+    audience."""
+    return weight_without(ctx, member, node, p, p.self_vouch_share)
+
+
 def build_pairs(batch: MemberBatch, ctx: TrustContext, now: int, p: Params) -> Pairs:
     e = batch.engagements
     start = now - p.window_seconds
@@ -108,7 +122,7 @@ def build_pairs(batch: MemberBatch, ctx: TrustContext, now: int, p: Params) -> P
         reshare=reshare,
         events=events,
         first_at=first_at,
-        weight=ctx.weight[pnode].astype(np.float64),
+        weight=_audience_weight(ctx, member_node, pnode, p),
         selectivity=ctx.selectivity[pnode].astype(np.float64),
         reciprocal=reciprocal,
     )
@@ -118,7 +132,7 @@ def build_followers(batch: MemberBatch, ctx: TrustContext, p: Params) -> Followe
     f = batch.followers
     if len(f.node) and (f.node.min() < 0 or f.node.max() >= len(ctx.weight)):
         raise ValueError("Followers: node id outside the trust context")
-    weight = follower_weight(ctx.weight[f.node].astype(np.float64), p)
+    weight = follower_weight(_audience_weight(ctx, batch.accounts.node[f.member], f.node, p), p)
     return FollowerTable(row=f.member, node=f.node, weight=weight, at=f.at)
 
 
@@ -156,21 +170,24 @@ def signals(
     # followers without a trust path.
     # Low-trust accounts (and unlisted followers) are summed apart and bounded: their
     # total saturates below a small share of the trusted signal (see `bounded`).
-    low_f = followers.weight < p.low_trust
-    reach_low = np.bincount(followers.row[low_f], fw[low_f], minlength=n) + (
+    # Between trusted_from and trusted_full an account's weight moves smoothly from the
+    # bounded part to the trusted part (`trusted_part`), so that a small change of trust
+    # never flips a whole account across a threshold. By the weight that counts: a flag's
+    # discount can make an account low-trust.
+    tf = trusted_part(fw, p)
+    reach_low = np.bincount(followers.row, fw * (1.0 - tf), minlength=n) + (
         p.follower_floor * unobserved
     )
-    reach_trusted = np.bincount(followers.row[~low_f], fw[~low_f], minlength=n)
+    reach_trusted = np.bincount(followers.row, fw * tf, minlength=n)
     reach = reach_trusted + bounded(reach_low, reach_trusted, p)
-    w = pairs.weight * pairs.selectivity
-    if pair_keep is not None:
-        w = w * pair_keep
-    low = pairs.weight < p.low_trust
+    kept = pairs.weight if pair_keep is None else pairs.weight * pair_keep
+    w = kept * pairs.selectivity
+    tp = trusted_part(kept, p)
     per_post = (posts + p.post_prior) ** p.post_exponent
 
     def total(value: FloatArray) -> FloatArray:
-        trusted = np.bincount(pairs.row[~low], (w * value)[~low], minlength=n)
-        untrusted = np.bincount(pairs.row[low], (w * value)[low], minlength=n)
+        trusted = np.bincount(pairs.row, w * value * tp, minlength=n)
+        untrusted = np.bincount(pairs.row, w * value * (1.0 - tp), minlength=n)
         return (trusted + bounded(untrusted, trusted, p)) / per_post
 
     engagement = total(pairs.response)

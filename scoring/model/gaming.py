@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .features import FollowerTable, Pairs, follower_weight
-from .trust import TrustContext, weight_without
+from .trust import TrustContext, trust_without_all, weight_without_all
 from .types import DAY, Flag, FlagKind, FloatArray, IntArray, MemberBatch, Params
 
 
@@ -153,8 +153,8 @@ def _engagement_ring(
     """A small set that engages the member, is engaged back, and engages each other.
 
     The ring's engagement, its follows and its share of the member's standing are
-    discounted; the rest of the member's audience counts as if the member had not
-    endorsed it (`_without_member`). ``in_ring`` marks the ring's pairs.
+    discounted; the rest of the member's audience counts as if no one in the ring had
+    endorsed it (`_without_ring`). ``in_ring`` marks the ring's pairs.
     """
     n = len(batch)
     if len(pairs.row) == 0:
@@ -192,11 +192,18 @@ def _engagement_ring(
         standing = float(ctx.standing[batch.accounts.node[r]])
         from_ring = float((ctx.passes[ring] * endorsement).sum())
         ring_standing = min(from_ring / standing, 1.0) if standing > 0 else 0.0
-        network_keep[r] *= 1.0 - p.ring_discount * ring_standing
-        # A ring also lifts the member's own trust, which the member then passes to its
-        # audience (whom it follows or engages back): the rest of its engagers and
-        # followers count as if the member had passed them nothing.
-        _without_member(batch, ctx, p, int(r), pairs, followers, pair_keep, follower_keep, ~in_ring)
+        # A ring also lifts its members' trust, which they then pass to accounts they
+        # endorse, the member's audience among them: the rest of its engagers and
+        # followers count as if no one in the ring had endorsed them.
+        _without_ring(
+            batch, ctx, p, int(r), ring, pairs, followers, pair_keep, follower_keep, ~in_ring
+        )
+        # The rest of the standing came from the member's other endorsers, whose trust the
+        # ring and the member lifted too (trust going round through the member's own
+        # audience): it counts only as far as their trust stands without them.
+        rest = _standing_without_ring(batch, ctx, p, int(r), ring, pairs, followers, ~in_ring)
+        rest_share = min(rest / standing, 1.0) if standing > 0 else 0.0
+        network_keep[r] *= 1.0 - p.ring_discount * (1.0 - min(1.0 - ring_standing, rest_share))
         flags[r].append(
             Flag(
                 kind=FlagKind.ENGAGEMENT_RING,
@@ -213,34 +220,73 @@ def _engagement_ring(
         )
 
 
-def _without_member(
+def _without_ring(
     batch: MemberBatch,
     ctx: TrustContext,
     p: Params,
     r: int,
+    ring: IntArray,
     pairs: Pairs,
     followers: FollowerTable,
     pair_keep: FloatArray,
     follower_keep: FloatArray,
     outside: npt.NDArray[np.bool_],
 ) -> None:
-    """The member's engagers (outside the ring) and followers weigh as if the member had
-    passed them no trust: `weight_without`."""
-    member = batch.accounts.node[r]
+    """The member's engagers (outside the ring) and followers weigh as if neither the
+    member nor anyone in the ring had endorsed them (`weight_without_all`): a ring lifts
+    its members' trust, which they would pass on to the member's audience."""
+    endorsers = np.append(ring, batch.accounts.node[r])
     idx = np.flatnonzero((pairs.row == r) & outside)
     if len(idx):
         w = pairs.weight[idx]
-        alone = weight_without(ctx, np.full(len(idx), member), pairs.node[idx], p)
+        alone = np.minimum(weight_without_all(ctx, endorsers, pairs.node[idx], p), w)
         ratio = np.divide(alone, w, out=np.ones_like(w), where=w > 0)
         pair_keep[idx] *= 1.0 - p.ring_discount * (1.0 - ratio)
     idx = np.flatnonzero((followers.row == r) & (follower_keep > 0))  # ring follows are 0
     if len(idx):
         w = followers.weight[idx]
-        alone = follower_weight(
-            weight_without(ctx, np.full(len(idx), member), followers.node[idx], p), p
+        alone = np.minimum(
+            follower_weight(weight_without_all(ctx, endorsers, followers.node[idx], p), p), w
         )
         ratio = np.divide(alone, w, out=np.ones_like(w), where=w > 0)
         follower_keep[idx] *= 1.0 - p.ring_discount * (1.0 - ratio)
+
+
+def _standing_without_ring(
+    batch: MemberBatch,
+    ctx: TrustContext,
+    p: Params,
+    r: int,
+    ring: IntArray,
+    pairs: Pairs,
+    followers: FollowerTable,
+    outside: npt.NDArray[np.bool_],
+) -> float:
+    """The member's standing from endorsers outside the ring (its followers and engagers),
+    each counted with the trust it would hold if neither the member nor the ring had
+    endorsed it."""
+    pi = np.flatnonzero((pairs.row == r) & outside)
+    fi = (followers.row == r) & ~np.isin(followers.node, ring)
+    nodes = np.union1d(pairs.node[pi], followers.node[fi])
+    if len(nodes) == 0:
+        return 0.0
+    follows = np.isin(nodes, followers.node[fi])
+    events = np.zeros(len(nodes))
+    events[np.searchsorted(nodes, pairs.node[pi])] = pairs.events[pi]
+    ref = np.log1p(p.engage_edge_ref_count)
+    endorsement = np.minimum(
+        p.follow_edge_weight * follows
+        + p.engage_edge_weight * np.minimum(np.log1p(events) / ref, 1.0),
+        1.0,
+    )
+    endorsers = np.append(ring, batch.accounts.node[r])
+    nt, weight = trust_without_all(ctx, endorsers, nodes, p)
+    was_nt = ctx.normalised_trust[nodes].astype(np.float64)
+    was_w = ctx.weight[nodes].astype(np.float64)
+    kept = np.divide(nt, was_nt, out=np.ones_like(nt), where=was_nt > 0) * np.divide(
+        weight, was_w, out=np.ones_like(weight), where=was_w > 0
+    )
+    return float((ctx.passes[nodes].astype(np.float64) * endorsement * kept).sum())
 
 
 def _dense_core(ctx: TrustContext, nodes: IntArray, idx: IntArray, p: Params) -> IntArray:

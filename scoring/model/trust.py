@@ -335,7 +335,9 @@ class TrustContext:
     its normalised trust), ``vouched`` how many trusted accounts endorse it, and
     ``own_unit`` what one unit of endorsement weight from a node adds to another's
     normalised trust times its ``endorsed`` (to take a member's own endorsement of its
-    audience back out: `weight_without`).
+    audience back out: `weight_without`). ``endorse`` holds the endorsement weight (in
+    ``[0, 1]``: a follow 0.5, engagement up to 0.5 more) of each pair ``src -> dst`` whose
+    ``src`` is a member: whom a member really vouches for.
     """
 
     weight: Float32Array
@@ -348,6 +350,7 @@ class TrustContext:
     vouched: Float32Array
     own_unit: Float32Array
     engage: sp.csr_array
+    endorse: sp.csr_array
     iterations: int
     converged: bool
 
@@ -385,22 +388,100 @@ def _vouched_weight(
     return weight
 
 
-def weight_without(ctx: TrustContext, endorser: IntArray, node: IntArray, p: Params) -> FloatArray:
-    """The weight each ``node`` would have if ``endorser`` (same length) had passed it
-    nothing: its trust through a full endorsement (weight 1, the most one pair carries)
-    is taken out, and the endorser no longer counts as one of its vouchers."""
-    nt = ctx.normalised_trust[node].astype(np.float64) - (
-        ctx.own_unit[endorser].astype(np.float64) / ctx.endorsed[node].astype(np.float64)
+def endorsement(ctx: TrustContext, src: IntArray, dst: IntArray) -> FloatArray:
+    """The endorsement weight of each pair ``src[i] -> dst[i]`` (0 where ``src`` does not
+    endorse ``dst``); ``src`` must be members (`TrustContext.endorse`)."""
+    if len(src) == 0:
+        return np.zeros(0, dtype=np.float64)
+    return np.asarray(ctx.endorse[src, dst], dtype=np.float64).ravel()
+
+
+def weight_without(
+    ctx: TrustContext, endorser: IntArray, node: IntArray, p: Params, share: float = 1.0
+) -> FloatArray:
+    """The weight each ``node`` would have if ``endorser`` (a member, same length) had not
+    endorsed it: ``share`` of the trust its real endorsement of the node carried
+    (`endorsement`; nothing where it endorses none) is taken out, and it counts as
+    ``1 - share`` of a voucher."""
+    e = endorsement(ctx, endorser, node)
+    removed = share * e * ctx.own_unit[endorser].astype(np.float64)
+    vouchers = share * ((e > 0) & _trusted(ctx, endorser, p)).astype(np.float64)
+    return _trust_less(ctx, node, removed, vouchers, p)[1]
+
+
+def weight_without_all(
+    ctx: TrustContext, endorsers: IntArray, node: IntArray, p: Params
+) -> FloatArray:
+    """The weight each ``node`` would have if none of ``endorsers`` (members; a set, not
+    paired with the nodes) had endorsed it."""
+    return trust_without_all(ctx, endorsers, node, p)[1]
+
+
+def trust_without_all(
+    ctx: TrustContext, endorsers: IntArray, node: IntArray, p: Params
+) -> tuple[FloatArray, FloatArray]:
+    """`weight_without_all`, with the normalised trust it comes from: (trust, weight)."""
+    if len(node) == 0 or len(endorsers) == 0:
+        return ctx.normalised_trust[node].astype(np.float64), ctx.weight[node].astype(np.float64)
+    sub = sp.csr_array(ctx.endorse[np.asarray(endorsers, dtype=np.int64)][:, node])
+    removed = sub.T @ ctx.own_unit[endorsers].astype(np.float64)
+    sub.data = (sub.data > 0).astype(np.float64)
+    vouchers = sub.T @ _trusted(ctx, endorsers, p).astype(np.float64)
+    return _trust_less(ctx, node, np.asarray(removed), np.asarray(vouchers), p)
+
+
+def _trusted(ctx: TrustContext, node: IntArray, p: Params) -> BoolArray:
+    """Whether each node counts as a voucher (`_endorsers_above` at 0.5)."""
+    own = ctx.normalised_trust[node].astype(np.float64)
+    return ctx.seed[node] | (trust_weight(own, p) >= 0.5)
+
+
+def _trust_less(
+    ctx: TrustContext, node: IntArray, removed: FloatArray, vouchers: FloatArray, p: Params
+) -> tuple[FloatArray, FloatArray]:
+    """The normalised trust and weight of each node with ``removed`` (in ``own_unit``
+    terms) taken out of its trust and ``vouchers`` out of its vouchers; never more than
+    it has."""
+    nt = ctx.normalised_trust[node].astype(np.float64) - removed / ctx.endorsed[node].astype(
+        np.float64
     )
     nt = np.maximum(nt, 0.0)
     seed = ctx.seed[node]
     nt[seed] = np.maximum(nt[seed], 1.0)
-    trusted = ctx.seed[endorser] | (
-        trust_weight(ctx.normalised_trust[endorser].astype(np.float64), p) >= 0.5
-    )
-    vouched = ctx.vouched[node].astype(np.float64) - trusted
+    vouched = ctx.vouched[node].astype(np.float64) - vouchers
     out = _vouched_weight(nt, vouched, seed, p)
-    return np.minimum(out, ctx.weight[node].astype(np.float64))
+    nt = np.minimum(nt, ctx.normalised_trust[node].astype(np.float64))
+    return nt, np.minimum(out, ctx.weight[node].astype(np.float64))
+
+
+def _endorsements_of(graph: Graph, sources: BoolArray) -> sp.csr_array:
+    """The endorsement weights ``src -> dst`` of the pairs whose ``src`` is in ``sources``,
+    row = source (the transition matrix with its scaling undone), a chunk at a time."""
+    tt = graph.transition_t
+    src_parts, dst_parts, w_parts = [], [], []
+    for r0, r1 in _row_chunks(tt):
+        lo, hi = int(tt.indptr[r0]), int(tt.indptr[r1])
+        cols = tt.indices[lo:hi]
+        mine = sources[cols]
+        if not mine.any():
+            continue
+        rows = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(tt.indptr[r0 : r1 + 1]))
+        src_parts.append(cols[mine])
+        dst_parts.append(rows[mine])
+        w_parts.append(
+            np.minimum(tt.data[lo:hi][mine] / graph.out_scale[cols[mine]], np.float32(1.0))
+        )
+    n = graph.n_nodes
+    if not src_parts:
+        return _csr(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32), n)
+    out = _csr(
+        np.concatenate(src_parts),
+        np.concatenate(dst_parts),
+        np.concatenate(w_parts).astype(np.float32),
+        n,
+    )
+    out.sum_duplicates()
+    return out
 
 
 def _endorsers_above(graph: Graph, weight: FloatArray, threshold: float) -> FloatArray:
@@ -422,12 +503,20 @@ def trust_context(
     seeds: npt.ArrayLike,
     params: Params | None = None,
     result: TrustResult | None = None,
+    members: npt.ArrayLike | None = None,
 ) -> TrustContext:
-    """Run the propagation (unless ``result`` is given) and derive the per-node vectors."""
+    """Run the propagation (unless ``result`` is given) and derive the per-node vectors.
+
+    ``members`` are the nodes whose own endorsements the context keeps (``endorse``);
+    every node's when not given."""
     p = params or Params()
     r = result or propagate_trust(graph, seeds, p)
     seed = np.zeros(graph.n_nodes, dtype=np.bool_)
     seed[np.asarray(seeds, dtype=np.int64)] = True
+    keep = np.ones(graph.n_nodes, dtype=np.bool_)
+    if members is not None:
+        keep[:] = False
+        keep[np.asarray(members, dtype=np.int64)] = True
     # Degree-normalised trust, as in SybilRank: the trust an account receives per unit of
     # endorsement. Many endorsements from untrusted accounts (a farm) stay near zero.
     endorsed = graph.in_weight.astype(np.float64) + p.in_weight_prior
@@ -476,6 +565,7 @@ def trust_context(
             else np.zeros(graph.n_nodes)
         ).astype(np.float32),
         engage=graph.engage,
+        endorse=_endorsements_of(graph, keep),
         iterations=r.iterations,
         converged=r.converged,
     )

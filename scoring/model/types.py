@@ -23,7 +23,7 @@ FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
 
-MODEL_VERSION = "2026.12-2"
+MODEL_VERSION = "2026.12-3"
 DAY = 86_400
 
 
@@ -90,10 +90,17 @@ class Params:
     trust_floor: float = 0.001
     follower_floor: float = 0.0001  # weight of a follower with no trust path (and unlisted ones)
     vouches: int = 3  # trusted endorsers an account needs to count fully
+    # Share of a member's own endorsement (its trust and its vouch) taken out of the
+    # weight of accounts in its own audience.
+    self_vouch_share: float = 1.0
     low_trust: float = 0.1  # below this weight an account is "low-trust" (flag and bound)
     # Everything low-trust accounts add to a signal together saturates below
     # untrusted_share x the trusted part + untrusted_base, however many there are.
     untrusted_share: float = 0.02
+    # ... with a smooth passage: an account's weight is wholly bounded below trusted_from,
+    # wholly trusted above trusted_full, and split in proportion between them.
+    trusted_from: float = 0.05
+    trusted_full: float = 0.2
     untrusted_base: float = 0.02
     # Low-trust engagers get no selectivity credit: they count as if they engaged with
     # this many members (sqrt(25 / 2500) = 0.1), however few they really engaged with.

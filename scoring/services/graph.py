@@ -509,6 +509,9 @@ def _run_arrays(ctx: TrustContext, nodes: RunNodes) -> dict[str, npt.NDArray[Any
     arrays["trust.engage_data"] = ctx.engage.data
     arrays["trust.engage_indices"] = ctx.engage.indices
     arrays["trust.engage_indptr"] = ctx.engage.indptr
+    arrays["trust.endorse_data"] = ctx.endorse.data
+    arrays["trust.endorse_indices"] = ctx.endorse.indices
+    arrays["trust.endorse_indptr"] = ctx.endorse.indptr
     arrays[_TRUST_META] = np.array([ctx.iterations, int(ctx.converged)], dtype=np.int64)
     arrays.update({f"nodes.{name}": getattr(nodes, name) for name in RunNodes.ARRAYS})
     return arrays
@@ -603,9 +606,16 @@ def run_artefacts_load(*, run_id: uuid.UUID) -> tuple[TrustContext, RunNodes]:
         shape=(n, n),
         copy=False,
     )  # fmt: skip
+    endorse = sp.csr_array(
+        (arrays["trust.endorse_data"], arrays["trust.endorse_indices"],
+         arrays["trust.endorse_indptr"]),
+        shape=(n, n),
+        copy=False,
+    )  # fmt: skip
     ctx = TrustContext(
         **{name: arrays[f"trust.{name}"] for name in TrustContext._VECTORS},
         engage=engage,
+        endorse=endorse,
         iterations=int(meta[0]),
         converged=bool(meta[1]),
     )

@@ -241,7 +241,8 @@ def _run_trust(run_id: uuid.UUID) -> None:
     seeds, basis = graph.seeds_choose(nodes=nodes, now=int(timezone.now().timestamp()))
     if len(seeds) == 0:  # nobody has a source: nothing to score against
         seeds = np.arange(min(n_nodes, 1), dtype=np.int64)
-    ctx = compute_trust(g, seeds)
+    # Members are nodes 0 .. M-1: the context keeps whom each of them endorses.
+    ctx = compute_trust(g, seeds, members=np.arange(len(nodes.members)))
     n_edges = int(g.engage.nnz + g.transition_t.nnz)
     del g
     iterations = ctx.iterations

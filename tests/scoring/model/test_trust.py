@@ -15,7 +15,9 @@ from scoring.model import (
     select_seeds,
     trust_context,
 )
-from scoring.model.trust import trust_weight, weight_without
+from scoring.model.features import build_followers, follower_weight
+from scoring.model.trust import endorsement, trust_weight, weight_without
+from scoring.model.types import Accounts, Engagements, Followers, MemberBatch, Posts
 
 DAY = 86_400
 
@@ -187,3 +189,53 @@ def test_weight_without_takes_a_members_own_endorsement_out() -> None:
     # Node 10 keeps two of its three vouchers without seed 0, so it counts less, not 0.
     less = weight_without(ctx, np.array([0]), np.array([10]), p)
     assert p.trust_floor < less[0] < ctx.weight[10]
+
+
+def test_weight_without_an_endorser_who_never_endorsed_the_node_changes_nothing() -> None:
+    # Seed 3 follows node 11 only: taking seed 3 out of node 10's trust changes nothing
+    # (model 2026.12-2 assumed every member endorsed its whole audience).
+    g = Graph.from_edges(30, follow_src=[0, 1, 2, 3], follow_dst=[10, 10, 10, 11],
+                         engage_src=[], engage_dst=[], engage_count=[])  # fmt: skip
+    ctx = trust_context(g, [0, 1, 2, 3], members=[0, 1, 2, 3])
+    p = Params()
+    same = weight_without(ctx, np.array([3]), np.array([10]), p)
+    assert same[0] == pytest.approx(float(ctx.weight[10]))
+    assert endorsement(ctx, np.array([3, 3, 0]), np.array([11, 10, 10])).tolist() == [
+        0.5,
+        0.0,
+        0.5,
+    ]
+
+
+def test_the_context_keeps_only_the_members_endorsements() -> None:
+    g = Graph.from_edges(30, follow_src=[0, 20], follow_dst=[10, 0],
+                         engage_src=[0], engage_dst=[10], engage_count=[10])  # fmt: skip
+    ctx = trust_context(g, [0], members=[0])
+    # Member 0 follows and engages node 10 (weight 0.5 + 0.5); non-member 20's follow of
+    # member 0 is not kept.
+    assert ctx.endorse[0, 10] == pytest.approx(1.0)
+    assert ctx.endorse.nnz == 1
+
+
+def test_a_member_does_not_vouch_for_its_own_audience() -> None:
+    # Seed 0 follows node 10 back; node 10 follows seed 0. In seed 0's own audience node
+    # 10 counts as if seed 0 had not followed it; in seed 1's audience it counts fully.
+    g = Graph.from_edges(30, follow_src=[0, 10, 10], follow_dst=[10, 0, 1],
+                         engage_src=[], engage_dst=[], engage_count=[])  # fmt: skip
+    ctx = trust_context(g, [0, 1], members=[0, 1])
+    p = Params()
+    batch = MemberBatch(
+        accounts=Accounts.build(node=[0, 1], followers_reported=[1, 1],
+                                following_reported=[1, 0], created_at=[0, 0],
+                                verified=[True, True], data_since=[0, 0]),
+        followers=Followers.build(member=[0, 1], node=[10, 10], at=[0, 0]),
+        engagements=Engagements.build(member=[], node=[], kind=[], count=[], first_at=[],
+                                      last_at=[]),
+        posts=Posts.build(member=[], at=[], engagers=[]),
+    )  # fmt: skip
+    table = build_followers(batch, ctx, p)
+    assert ctx.weight[10] > p.low_trust
+    assert table.weight[1] == pytest.approx(
+        follower_weight(ctx.weight[10:11].astype(np.float64), p)[0]
+    )
+    assert table.weight[0] < p.low_trust
