@@ -462,6 +462,31 @@ def dispatches(w: Any) -> int:
     return w.log.read_text(errors="replace").count("scoring.tasks.scoring_dispatch[")
 
 
+def queue_waiting(name: str = QUEUE) -> int:
+    """Messages waiting on the worker's queue in the broker (not yet taken)."""
+    from influence.celery import app
+
+    with app.connection_for_write() as conn:
+        channel: Any = conn.default_channel
+        return int(channel._size(name))  # every priority list of the queue, in Redis
+
+
+def beat_sent_all_handled(w: Any) -> Callable[[], bool]:
+    """A check: nothing waits on the queue, no run is going, and the worker has logged
+    no new dispatch for two seconds."""
+    seen = {"count": -1, "since": time.monotonic()}
+
+    def check() -> bool:
+        count = dispatches(w)
+        if count != seen["count"]:
+            seen.update(count=count, since=time.monotonic())
+            return False
+        quiet = time.monotonic() - seen["since"] >= 2
+        return quiet and queue_waiting() == 0 and settled()
+
+    return check
+
+
 def beat_restart() -> list[str]:
     """Beat killed (-9) and started again while members become due: no member is claimed
     twice, no run is duplicated, and what fell due while beat was down is scored after."""
@@ -481,6 +506,10 @@ def beat_restart() -> list[str]:
             beat.kill()
         finally:
             beat.stop()
+        # What beat sent before it died is still worked off: on a slow machine dispatch
+        # ticks queue up behind the runs. Only once none is left waiting or running is
+        # beat really gone for the worker.
+        wait_for(beat_sent_all_handled(w), timeout=60, what="beat's last dispatches")
         ticks = dispatches(w)
         for user_id in second:
             scoring_schedule_now(user_id=user_id)
