@@ -46,8 +46,10 @@ from scoring.services.topics import TopicError
 View = Callable[..., HttpResponse]
 
 
-def console(perm: str) -> Callable[[View], View]:
-    """Open the view only to staff holding ``perm`` (see the module's docstring)."""
+def _staff_gate(allowed: Callable[[Any], bool], refusal: str) -> Callable[[View], View]:
+    """Open the view to staff that `allowed` accepts: the anonymous are sent to sign in,
+    members who are not staff get a 404 (the console is not there for them), staff
+    without the role get a 403 with `refusal`."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -57,13 +59,18 @@ def console(perm: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             if not user.is_staff:
                 raise Http404("No such page.")
-            if not user.has_perm(perm):
-                raise PermissionDenied("Your role does not include this.")
+            if not allowed(user):
+                raise PermissionDenied(refusal)
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorate
+
+
+def console(perm: str) -> Callable[[View], View]:
+    """Open the view only to staff holding ``perm`` (see the module's docstring)."""
+    return _staff_gate(lambda user: user.has_perm(perm), "Your role does not include this.")
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -367,21 +374,8 @@ def freeze_lift(request: HttpRequest, freeze_id: int) -> HttpResponse:
 REF_SHOWN = 12  # characters of a pseudonym shown on the page; the CSV has them whole
 
 
-def console_admin(view: View) -> View:
-    """Open the view only to admins (superusers): least privilege, moderators get 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not user.is_staff:
-            raise Http404("No such page.")
-        if not user.is_superuser:
-            raise PermissionDenied("Only admins read the audit log.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Admins (superusers) only: least privilege, moderators get 403.
+console_admin = _staff_gate(lambda user: user.is_superuser, "Only admins read the audit log.")
 
 
 @dataclass(frozen=True)

@@ -600,17 +600,14 @@ def run_artefacts_load(*, run_id: uuid.UUID) -> tuple[TrustContext, RunNodes]:
     arrays = {name: buf.view(np.dtype(dtypes[name])) for name, buf in buffers.items()}
     meta = arrays.pop(_TRUST_META)
     n = len(arrays["trust.weight"])
-    engage = sp.csr_array(
-        (arrays["trust.engage_data"], arrays["trust.engage_indices"],
-         arrays["trust.engage_indptr"]),
-        shape=(n, n),
-        copy=False,
-    )  # fmt: skip
-    endorse = sp.csr_array(
-        (arrays["trust.endorse_data"], arrays["trust.endorse_indices"],
-         arrays["trust.endorse_indptr"]),
-        shape=(n, n),
-        copy=False,
+    engage, endorse = (
+        sp.csr_array(
+            (arrays[f"trust.{name}_data"], arrays[f"trust.{name}_indices"],
+             arrays[f"trust.{name}_indptr"]),
+            shape=(n, n),
+            copy=False,
+        )
+        for name in ("engage", "endorse")
     )  # fmt: skip
     ctx = TrustContext(
         **{name: arrays[f"trust.{name}"] for name in TrustContext._VECTORS},
