@@ -260,6 +260,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 SCORING_DISPATCH_SECONDS = _read("SCORING_DISPATCH_SECONDS", int, 60)
+# A request for a score (an import, a sync, a dispute) sends a dispatch this many seconds
+# later, and requests made meanwhile ride on it: a burst of imports makes one run, not one
+# run each (scoring/enqueue.py). 0 sends one dispatch per request, at once.
+SCORING_DISPATCH_COALESCE_SECONDS = _read("SCORING_DISPATCH_COALESCE_SECONDS", float, 2.0)
 # Connected sources (GitHub, Mastodon): how often beat looks for due syncs, how often a
 # source is synced, and how often a sync starts from scratch instead of the cursor.
 SOURCE_SYNC_DISPATCH_SECONDS = _read("SOURCE_SYNC_DISPATCH_SECONDS", int, 60)

@@ -43,6 +43,8 @@ REQUIRE_POSTGRES = _required("REQUIRE_POSTGRES")
 REQUIRE_REDIS = _required("REQUIRE_REDIS")
 # One queue per test run, so a dev worker on the same broker never takes test tasks.
 TEST_QUEUE = f"influence-test-{uuid.uuid4().hex[:8]}"
+# Settings the test process and the workers it starts share.
+TEST_WORKER_ENV = {"SCORING_DISPATCH_COALESCE_SECONDS": "0.2"}
 
 
 def import_queue_of(queue: str) -> str:
@@ -54,6 +56,11 @@ def import_queue_of(queue: str) -> str:
 def _fast_tests(settings: Any) -> Iterator[None]:
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Requests for a score still coalesce, over a shorter wait than production's 2 s (the
+    # workers the tests start have the same, TEST_WORKER_ENV).
+    settings.SCORING_DISPATCH_COALESCE_SECONDS = float(
+        TEST_WORKER_ENV["SCORING_DISPATCH_COALESCE_SECONDS"]
+    )
     # allauth's rate limits count in the cache; each test starts with a clean slate.
     cache_clear_own_keys()
     from profiles.public_cache import _local as public_pages_in_process
@@ -224,6 +231,7 @@ class WorkerProcess:
             "VAR_DIR": str(settings.VAR_DIR),
             "HANDLE_HASH_KEY": settings.HANDLE_HASH_KEY.decode(),
             "SECRET_KEY": settings.SECRET_KEY,
+            **TEST_WORKER_ENV,
             **(extra_env or {}),
         }
         self.log = Path(settings.VAR_DIR) / f"test-worker-{uuid.uuid4().hex[:6]}.log"

@@ -152,6 +152,7 @@ def scoring_dispatch(*, batch_size: int = BATCH_SIZE) -> int:
     Claims are conditional, so dispatchers running at once never claim a member twice, and
     never one a live run holds: the database alone decides what is due.
     """
+    queue.scoring_dispatch_started()
     now = timezone.now()
     # A new model version rescores everyone scored by an older one.
     ScoringState.objects.filter(user__score__isnull=False, next_score_due__gt=now).exclude(

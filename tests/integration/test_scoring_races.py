@@ -8,6 +8,7 @@ import random
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.db.models import Q
@@ -54,8 +55,10 @@ def mid_batch(user_id: int, run: uuid.UUID | None, at: datetime) -> bool:
 
 
 def test_withdrawing_while_scoring_tasks_run_never_leaves_a_score(
-    celery_worker_process: WorkerProcess,
+    settings: Any, celery_worker_process: WorkerProcess
 ) -> None:
+    # Each round's request must send its dispatch at once: the race is with the batch.
+    settings.SCORING_DISPATCH_COALESCE_SECONDS = 0
     rng = random.Random(2026)
     racers = []
     landed = []
