@@ -14,7 +14,6 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -119,8 +118,9 @@ def directory(request: HttpRequest) -> HttpResponse:
         html: Any = public_cache_get("directory", key)
         if html is not None:
             return HttpResponse(html)
-    members = selectors.directory_members(query=query)
-    page = Paginator(members, DIRECTORY_PER_PAGE).get_page(page_number)
+    page = selectors.directory_page(
+        query=query, page_number=page_number, per_page=DIRECTORY_PER_PAGE
+    )
     response = render(request, "scoring/directory.html", {"page": page, "query": query})
     if key:
         public_cache_set("directory", key, response.content.decode())

@@ -80,3 +80,35 @@ def test_the_directory_is_paginated(client) -> None:
     assert len(first) == 20 and len(second) == 5
     assert first[0] == "member_24" and second[-1] == "member_00"
     assert not set(first) & set(second)
+
+
+def test_a_page_number_out_of_range_or_not_a_number_shows_a_page_that_exists(client) -> None:
+    for n in range(25):
+        listed(f"member_{n:02d}")
+    last = entries(client, page="2")
+    assert len(last) == 5
+    assert entries(client, page="9") == last  # past the end: the last page
+    assert entries(client, page="0") == last  # below 1: the last page, as Paginator.get_page
+    assert entries(client, page="two") == entries(client)  # not a number: the first page
+    assert len(entries(client)) == 20
+    page = client.get(reverse("directory"), {"page": "9"}).content.decode()
+    assert "Page 2 of 2" in page and "page=1" in page and "page=3" not in page
+
+
+def test_a_handle_search_takes_wildcards_literally(client) -> None:
+    listed("ab_q")
+    listed("abc_q")
+    assert entries(client, q="@ab_") == ["ab_q"]  # "_" is not "any character"
+    assert entries(client, q="@a%") == []  # nor "%" "anything"
+    assert entries(client, q="@") == []  # no handle given: nobody
+
+
+def test_every_listed_member_shows_their_public_topics_best_first(client) -> None:
+    listed("ann_q", topics={"privacy": 10, "python": 30})
+    user = listed("ben_q", topics={"cycling": 5})
+    Topic.objects.create(user=user, label="gossip", status=TopicStatus.SUGGESTED)
+    page = client.get(reverse("directory")).content.decode()
+    ann = page.split('<p class="muted">@ann_q')[1].split("</li>")[0]
+    ben = page.split('<p class="muted">@ben_q')[1].split("</li>")[0]
+    assert ann.index("#python") < ann.index("#privacy")
+    assert "#cycling" in ben and "gossip" not in ben
