@@ -41,6 +41,18 @@ def _page_parts(profile: selectors.PublicProfile) -> dict[str, str]:
     return {"title": f"{name} (@{profile.handle})", "body": body}
 
 
+def _read_and_cache(canonical: str) -> tuple[dict[str, str], str]:
+    """Read a member's public page once and cache both what the page and the badge show
+    (their entries are cleared together), so that after a change the next visitor of
+    either pays for one read. Raises Http404 when the page is not public."""
+    profile = selectors.public_profile_for_viewer(handle=canonical)
+    parts = _page_parts(profile)
+    svg = badge_svg(value=profile.score.value if profile.score else None)
+    public_cache_set("page", canonical, parts)
+    public_cache_set("badge", canonical, svg)
+    return parts, svg
+
+
 def _moved_or_404(handle: str, name: str) -> HttpResponse:
     moved = selectors.public_handle_moved(handle=handle)
     if moved is None:
@@ -67,11 +79,9 @@ def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
     parts: Any = public_cache_get("page", canonical)
     if parts is None:
         try:
-            profile = selectors.public_profile_for_viewer(handle=canonical)
+            parts, _ = _read_and_cache(canonical)
         except Http404:
             return _moved_or_404(canonical, "public_profile")
-        parts = _page_parts(profile)
-        public_cache_set("page", canonical, parts)
     response = render(
         request,
         "scoring/public_profile.html",
@@ -87,11 +97,9 @@ def public_badge(request: HttpRequest, handle: str) -> HttpResponse:
     svg: Any = public_cache_get("badge", canonical)
     if svg is None:
         try:
-            profile = selectors.public_profile_for_viewer(handle=canonical)
+            _, svg = _read_and_cache(canonical)
         except Http404:
             return _moved_or_404(canonical, "public_badge")
-        svg = badge_svg(value=profile.score.value if profile.score else None)
-        public_cache_set("badge", canonical, svg)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={settings.PUBLIC_BADGE_MAX_AGE}"
     return response

@@ -122,6 +122,27 @@ def test_the_badge_is_served_from_the_cache_until_the_score_changes(
     assert ">77<" in client.get(url).content.decode()
 
 
+def test_after_a_change_one_read_serves_both_the_page_and_the_badge(
+    client, public_alice: User, django_assert_num_queries
+) -> None:
+    from scoring.services.notices import scores_written
+
+    badge = reverse("public_badge", args=["alice_q"])
+    for value, first in ((Decimal("77.00"), "page"), (Decimal("81.00"), "badge")):
+        old = Score.objects.get(user=public_alice).value
+        Score.objects.filter(user=public_alice).update(value=value)
+        scores_written(before={public_alice.pk: old}, after={public_alice.pk: value})
+        shown = f"{float(value):g}"
+        if first == "page":
+            assert shown in page_of(client, "alice_q")
+            with django_assert_num_queries(0):  # the page's read cached the badge too
+                assert f">{shown}<" in client.get(badge).content.decode()
+        else:
+            assert f">{shown}<" in client.get(badge).content.decode()
+            with django_assert_num_queries(0):  # and the badge's read the page
+                assert shown in page_of(client, "alice_q")
+
+
 def test_a_real_scoring_run_clears_the_cached_badge(client, public_alice: User) -> None:
     from scoring.services.runs import score_members_now
     from tests.profiles.conftest import give_score
