@@ -338,6 +338,23 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def named_cpu_seconds(name: str) -> float:
+    """CPU seconds used so far by every process named ``name`` (``comm``: "postgres",
+    "redis-server"), with what their exited children used (PostgreSQL's postmaster reaps
+    the backends of closed connections). Machine-wide: anyone else's use counts too."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text.split(" (", 1)[1].rsplit(")", 1)
+        if comm == name:
+            fields = rest.split()
+            total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def machine_cpu() -> tuple[float, float]:
     """The whole machine's (busy, total) CPU seconds since boot, every core."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -480,6 +497,7 @@ def main() -> None:
     ) as stack:
         web0, worker0 = group_cpu_seconds(stack.web.pid), group_cpu_seconds(stack.worker.pid)
         machine0, children0 = machine_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        services0 = {n: named_cpu_seconds(n) for n in ("postgres", "redis-server")}
         result = locust_run(
             url=stack.url, population=population, users=args.users,
             spawn_rate=args.spawn_rate, seconds=args.seconds, out=out,
@@ -489,6 +507,7 @@ def main() -> None:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust = (children.ru_utime + children.ru_stime) - (children0.ru_utime + children0.ru_stime)
         machine = [b - a for a, b in zip(machine0, machine_cpu(), strict=True)]
+        services = {n: named_cpu_seconds(n) - v for n, v in services0.items()}
         load = os.getloadavg()[0]
         costs = {}
         if args.costs:
@@ -508,9 +527,12 @@ def main() -> None:
     requests = max(result.total.requests, 1)
     print(
         f"CPU seconds in the run: gunicorn {web:.1f} ({1000 * web / requests:.1f} ms a "
-        f"request), Celery worker {worker:.1f}, locust {locust:.1f}; PostgreSQL and Redis not "
-        f"counted. The machine was {machine[0] / machine[1]:.0%} busy (load average {load:.1f} "
-        f"at the end); cores: {os.cpu_count()}"
+        f"request), Celery worker {worker:.1f}, locust {locust:.1f}, PostgreSQL "
+        f"{services['postgres']:.1f}, Redis {services['redis-server']:.1f} (all of the "
+        f"machine's), the rest {machine[0] - web - worker - locust - sum(services.values()):.1f}"
+        f" (the kernel and anything else); the machine was {machine[0] / machine[1]:.0%} busy "
+        f"({machine[0]:.0f} of {machine[1]:.0f} CPU seconds; load average {load:.1f} at the "
+        f"end); cores: {os.cpu_count()}"
     )
     for name, ms in costs.items():
         print(f"gunicorn CPU ms a request, one at a time: {name:<28} {ms:6.1f}")
