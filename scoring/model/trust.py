@@ -337,9 +337,7 @@ class TrustContext:
     normalised trust times its ``endorsed`` (to take a member's own endorsement of its
     audience back out: `weight_without`). ``endorse`` holds the endorsement weight (in
     ``[0, 1]``: a follow 0.5, engagement up to 0.5 more) of each pair ``src -> dst`` whose
-    ``src`` is a member: whom a member really vouches for. ``corroborated`` is, for a
-    non-member, how many distinct trusted members it engaged with (`corroboration`); 0 for
-    members.
+    ``src`` is a member: whom a member really vouches for.
     """
 
     weight: Float32Array
@@ -351,7 +349,6 @@ class TrustContext:
     endorsed: Float32Array
     vouched: Float32Array
     own_unit: Float32Array
-    corroborated: Float32Array
     engage: sp.csr_array
     endorse: sp.csr_array
     iterations: int
@@ -367,7 +364,6 @@ class TrustContext:
         "endorsed",
         "vouched",
         "own_unit",
-        "corroborated",
     )
 
 
@@ -380,50 +376,16 @@ def trust_weight(normalised: FloatArray, params: Params | None = None) -> FloatA
 
 
 def _vouched_weight(
-    normalised: FloatArray,
-    vouched: FloatArray,
-    seed: BoolArray,
-    p: Params,
-    corroborated: FloatArray | None = None,
+    normalised: FloatArray, vouched: FloatArray, seed: BoolArray, p: Params
 ) -> FloatArray:
     """Weight from normalised trust, then scaled down for accounts (not seeds) that fewer
-    than ``vouches`` trusted accounts endorse; never below the corroboration prior."""
+    than ``vouches`` trusted accounts endorse."""
     weight = trust_weight(normalised, p)
     partial = ~seed & (vouched < p.vouches)
     weight[partial] = p.trust_floor + (weight[partial] - p.trust_floor) * (
         np.maximum(vouched[partial], 0.0) / p.vouches
     )
-    if corroborated is not None and p.corroboration_per_member > 0:
-        weight = np.maximum(weight, corroboration_prior(corroborated, p))
     return weight
-
-
-def corroboration_prior(corroborated: FloatArray, p: Params) -> FloatArray:
-    """The least weight of a non-member that ``corroborated`` distinct trusted members
-    found among their engagers: ``corroboration_per_member`` each, at most
-    ``corroboration_cap``."""
-    c = np.maximum(np.asarray(corroborated, dtype=np.float64), 0.0)
-    return np.minimum(c * p.corroboration_per_member, p.corroboration_cap)
-
-
-def corroboration(
-    engage: sp.csr_array, trusted: BoolArray, counted: BoolArray, budget: float = 0.0
-) -> FloatArray:
-    """For each ``counted`` node, how many distinct ``trusted`` nodes it engaged with
-    (liked, replied to, reshared or mentioned); 0 for the others. Who engages whom is the
-    engager's own doing, so this is only a prior: `corroboration_prior` bounds it."""
-    hits = sp.csr_array(
-        (np.ones(engage.nnz, dtype=np.float64), engage.indices, engage.indptr),
-        shape=engage.shape,
-    )
-    by = trusted.astype(np.float64)
-    if budget > 0:  # each trusted member shares `budget` among its counted engagers
-        mine = np.repeat(counted, np.diff(hits.indptr))
-        engagers = np.bincount(hits.indices[mine], minlength=hits.shape[1]).astype(np.float64)
-        by = by * np.minimum(1.0, budget / np.maximum(engagers, 1.0))
-    out = np.asarray(hits @ by, dtype=np.float64)
-    out[~counted] = 0.0
-    return out
 
 
 def endorsement(ctx: TrustContext, src: IntArray, dst: IntArray) -> FloatArray:
@@ -443,16 +405,8 @@ def weight_without(
     ``1 - share`` of a voucher."""
     e = endorsement(ctx, endorser, node)
     removed = share * e * ctx.own_unit[endorser].astype(np.float64)
-    trusted = _trusted(ctx, endorser, p)
-    vouchers = share * ((e > 0) & trusted).astype(np.float64)
-    # Nor does its own archive corroborate its audience.
-    engaged = (
-        np.asarray(ctx.engage[node, endorser]).ravel() > 0
-        if len(node)
-        else np.zeros(0, dtype=np.bool_)
-    )
-    corroborators = share * (engaged & trusted).astype(np.float64)
-    return _trust_less(ctx, node, removed, vouchers, p, corroborators)[1]
+    vouchers = share * ((e > 0) & _trusted(ctx, endorser, p)).astype(np.float64)
+    return _trust_less(ctx, node, removed, vouchers, p)[1]
 
 
 def weight_without_all(
@@ -469,18 +423,11 @@ def trust_without_all(
     """`weight_without_all`, with the normalised trust it comes from: (trust, weight)."""
     if len(node) == 0 or len(endorsers) == 0:
         return ctx.normalised_trust[node].astype(np.float64), ctx.weight[node].astype(np.float64)
-    endorsers = np.asarray(endorsers, dtype=np.int64)
-    sub = sp.csr_array(ctx.endorse[endorsers][:, node])
+    sub = sp.csr_array(ctx.endorse[np.asarray(endorsers, dtype=np.int64)][:, node])
     removed = sub.T @ ctx.own_unit[endorsers].astype(np.float64)
     sub.data = (sub.data > 0).astype(np.float64)
-    trusted = _trusted(ctx, endorsers, p).astype(np.float64)
-    vouchers = sub.T @ trusted
-    engaged = sp.csr_array(ctx.engage[np.asarray(node, dtype=np.int64)][:, endorsers])
-    engaged.data = (engaged.data > 0).astype(np.float64)
-    corroborators = engaged @ trusted
-    return _trust_less(
-        ctx, node, np.asarray(removed), np.asarray(vouchers), p, np.asarray(corroborators)
-    )
+    vouchers = sub.T @ _trusted(ctx, endorsers, p).astype(np.float64)
+    return _trust_less(ctx, node, np.asarray(removed), np.asarray(vouchers), p)
 
 
 def _trusted(ctx: TrustContext, node: IntArray, p: Params) -> BoolArray:
@@ -490,16 +437,11 @@ def _trusted(ctx: TrustContext, node: IntArray, p: Params) -> BoolArray:
 
 
 def _trust_less(
-    ctx: TrustContext,
-    node: IntArray,
-    removed: FloatArray,
-    vouchers: FloatArray,
-    p: Params,
-    corroborators: FloatArray | None = None,
+    ctx: TrustContext, node: IntArray, removed: FloatArray, vouchers: FloatArray, p: Params
 ) -> tuple[FloatArray, FloatArray]:
     """The normalised trust and weight of each node with ``removed`` (in ``own_unit``
-    terms) taken out of its trust, ``vouchers`` out of its vouchers and ``corroborators``
-    out of its corroboration; never more than it has."""
+    terms) taken out of its trust and ``vouchers`` out of its vouchers; never more than
+    it has."""
     nt = ctx.normalised_trust[node].astype(np.float64) - removed / ctx.endorsed[node].astype(
         np.float64
     )
@@ -507,10 +449,7 @@ def _trust_less(
     seed = ctx.seed[node]
     nt[seed] = np.maximum(nt[seed], 1.0)
     vouched = ctx.vouched[node].astype(np.float64) - vouchers
-    corroborated = ctx.corroborated[node].astype(np.float64)
-    if corroborators is not None:
-        corroborated = corroborated - corroborators
-    out = _vouched_weight(nt, vouched, seed, p, corroborated)
+    out = _vouched_weight(nt, vouched, seed, p)
     nt = np.minimum(nt, ctx.normalised_trust[node].astype(np.float64))
     return nt, np.minimum(out, ctx.weight[node].astype(np.float64))
 
@@ -598,15 +537,6 @@ def trust_context(
     # one real account following a farm account back does not make it count as real.
     vouched = _endorsers_above(graph, trust_weight(normalised, p), 0.5)
     weight = _vouched_weight(normalised, vouched, seed, p)
-    # Corroboration: non-members that engage with trusted members (as `_trusted`). It only
-    # sets a floor under how much they count (`weight`); standing and selectivity keep to
-    # the trust path.
-    trusted = keep & (seed | (trust_weight(normalised, p) >= 0.5))
-    corroborated = (
-        corroboration(graph.engage, trusted, ~keep, p.corroboration_budget)
-        if p.corroboration_per_member > 0
-        else np.zeros(graph.n_nodes)
-    )
     # Standing: trust received, each endorser's share multiplied by its own weight, so
     # that trust leaking into a farm does not come back out of it as standing.
     passed = (r.held.astype(np.float64) * weight).astype(np.float32)
@@ -621,7 +551,7 @@ def trust_context(
     targets[weight < p.low_trust] = np.maximum(targets[weight < p.low_trust], p.untrusted_targets)
     selectivity = np.minimum(1.0, np.sqrt(p.selective_targets / np.maximum(targets, 1.0)))
     return TrustContext(
-        weight=_vouched_weight(normalised, vouched, seed, p, corroborated).astype(np.float32),
+        weight=weight.astype(np.float32),
         selectivity=selectivity.astype(np.float32),
         standing=standing.astype(np.float32),
         passes=passes.astype(np.float32),
@@ -629,7 +559,6 @@ def trust_context(
         seed=seed,
         endorsed=endorsed.astype(np.float32),
         vouched=vouched.astype(np.float32),
-        corroborated=corroborated.astype(np.float32),
         own_unit=(
             r.held.astype(np.float64) * graph.out_scale * p.damping / ref
             if ref > 0

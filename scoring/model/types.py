@@ -93,14 +93,6 @@ class Params:
     # Share of a member's own endorsement (its trust and its vouch) taken out of the
     # weight of accounts in its own audience.
     self_vouch_share: float = 1.0
-    # Corroboration (a prior for non-members without a trust path): each distinct trusted
-    # member (a seed, or weight >= 0.5) in whose archive an account appears as an engager
-    # adds corroboration_per_member to its weight, up to corroboration_cap. 0 turns it off.
-    # With corroboration_budget, each trusted member shares that much among its engagers.
-    # An experiment, rejected (docs/evaluation.md): bought accounts buy it.
-    corroboration_per_member: float = 0.0
-    corroboration_cap: float = 0.0
-    corroboration_budget: float = 0.0
     low_trust: float = 0.1  # below this weight an account is "low-trust" (flag and bound)
     # Everything low-trust accounts add to a signal together saturates below
     # untrusted_share x the trusted part + untrusted_base, however many there are.

@@ -49,7 +49,6 @@ def context(
         endorsed=vec(1.0),
         vouched=vec(10.0),  # well vouched: taking one voucher out changes nothing
         own_unit=vec(0.0),
-        corroborated=vec(0.0),
         engage=matrix,
         endorse=sp.csr_array((n, n), dtype=np.float32),  # nobody endorses anyone
         iterations=1,
