@@ -225,6 +225,13 @@ def _attacks() -> list[tuple[str, Attack, float | None, bool]]:
             False,
         ),
         (
+            "10,000 bought, liking 5 other members",
+            # Each also likes a post of 5 random members, to look corroborated.
+            lambda pop, t: syn.buy_spread(pop, t, 10_000, others=5),
+            GOAL_BOUGHT,
+            False,
+        ),
+        (
             "10,000 followers dripped (90 days)",
             lambda pop, t: syn.buy_followers(pop, t, 10_000, days=90),
             GOAL_BOUGHT,

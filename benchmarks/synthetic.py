@@ -416,6 +416,25 @@ def buy_followers(
     return pop, fakes
 
 
+def buy_spread(
+    pop: Population, target: int, k: int, others: int = 5, days: int = 90, seed: int = 6
+) -> tuple[Population, IntArray]:
+    """``k`` fake accounts follow ``target`` and like one of its posts, and each also likes
+    a post of ``others`` other members drawn at random (trusted ones among them), so that
+    each appears as an engager in ``others + 1`` members' archives; over ``days`` days."""
+    rng = np.random.default_rng(seed)
+    pop, fakes = _add_nodes(pop, k, member=False, now=pop.now)
+    at = pop.now - (rng.random(k) * days * DAY).astype(np.int64)
+    pop = _add_follows(pop, fakes, np.full(k, target), at)
+    candidates = np.setdiff1d(pop.members(), [target])
+    liked = np.stack([rng.choice(candidates, size=others, replace=False) for _ in range(k)])
+    src = np.concatenate([fakes, np.repeat(fakes, others)])
+    dst = np.concatenate([np.full(k, target), liked.ravel()])
+    when = np.concatenate([at, np.repeat(at, others)])
+    n = len(src)
+    return _add_engagement(pop, src, dst, np.full(n, Kind.LIKE), np.ones(n, np.int64), when), fakes
+
+
 def buy_likes(
     pop: Population, target: int, k: int, days: int = 30, seed: int = 5
 ) -> tuple[Population, IntArray]:

@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from benchmarks import synthetic as syn
 from benchmarks.evaluation import accounts_for, auc, matrix, matrix_text, pagerank
+from scoring.model.types import Kind
 
 
 def test_auc_ranks_and_ties() -> None:
@@ -32,6 +33,7 @@ def test_the_command_prints_every_figure() -> None:
         "10,000 bought followers",
         "10,000 bought followers, 1 like each",
         "10,000 bought likes alone",
+        "10,000 bought, liking 5 other members",
         "ring of 50 new accounts",
         "farm, 100 attack edges",
         "AUC",
@@ -54,6 +56,23 @@ def test_bought_followers_can_like_once_each_and_bought_likes_follow_nobody() ->
     only_likes, fakes = syn.buy_likes(pop, target, 50)
     assert np.isin(only_likes.follow_src, fakes).sum() == 0
     assert np.isin(only_likes.eng_src, fakes).sum() == 50
+
+
+def test_bought_accounts_can_spread_their_likes_over_other_members() -> None:
+    pop = syn.generate(500, seed=3)
+    target = int(pop.honest_members()[0])
+    spread, fakes = syn.buy_spread(pop, target, 40, others=5)
+    follows = np.isin(spread.follow_src, fakes)
+    assert follows.sum() == 40 and set(spread.follow_dst[follows]) == {target}
+    new_eng = np.isin(spread.eng_src, fakes)
+    assert new_eng.sum() == 40 * 6
+    assert (spread.eng_kind[new_eng] == Kind.LIKE).all() and (spread.eng_count[new_eng] == 1).all()
+    liked = spread.eng_dst[new_eng]
+    assert spread.member[liked].all()
+    # Each bought account likes the target once and five distinct other members.
+    for fake in fakes[:10]:
+        mine = liked[spread.eng_src[new_eng] == fake]
+        assert (mine == target).sum() == 1 and len(set(mine.tolist()) - {target}) == 5
 
 
 def test_cold_start_leaves_nobody_verified() -> None:
