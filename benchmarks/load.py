@@ -221,7 +221,12 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def stack_running(
-    *, web_workers: int, worker_concurrency: int, logs: Path, manifest: bool = True
+    *,
+    web_workers: int,
+    worker_concurrency: int,
+    logs: Path,
+    manifest: bool = True,
+    web_threads: int = 1,
 ) -> Iterator[Stack]:
     """gunicorn (``web_workers`` sync workers, free port) and a Celery worker on queues of
     its own, both ``DEBUG=false`` on this process's database and Redis; stopped on exit,
@@ -256,7 +261,9 @@ def stack_running(
     try:
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "influence.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(web_workers), "--timeout", "120", "--log-level", "warning"],
+             "--workers", str(web_workers), "--timeout", "120", "--log-level", "warning",
+             *(["--worker-class", "gthread", "--threads", str(web_threads), "--keep-alive", "5"]
+               if web_threads > 1 else [])],
             cwd=ROOT, env=env, stdout=(logs / "web.log").open("wb"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
@@ -465,7 +472,11 @@ def main() -> None:
         "--form-signins", type=int, default=20,
         help="members that sign in through the form (allauth allows 30 a minute per address)",
     )  # fmt: skip
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--web-threads", type=int, default=1,
+        help="threads a gunicorn worker (over 1: gthread workers, which keep connections open)",
+    )  # fmt: skip
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument(
         "--costs", action="store_true", help="then gunicorn's CPU a request, page by page"
@@ -493,8 +504,9 @@ def main() -> None:
     connection.close()
     out = Path(settings.VAR_DIR) / "load"
     with stack_running(
-        web_workers=args.web_workers, worker_concurrency=args.worker_concurrency, logs=out
-    ) as stack:
+        web_workers=args.web_workers, worker_concurrency=args.worker_concurrency, logs=out,
+        web_threads=args.web_threads,
+    ) as stack:  # fmt: skip
         web0, worker0 = group_cpu_seconds(stack.web.pid), group_cpu_seconds(stack.worker.pid)
         machine0, children0 = machine_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
         services0 = {n: named_cpu_seconds(n) for n in ("postgres", "redis-server")}
@@ -512,9 +524,12 @@ def main() -> None:
         costs = {}
         if args.costs:
             costs = endpoint_costs(url=stack.url, web_pgid=stack.web.pid, population=population)
+    kind = (
+        f"gthread workers of {args.web_threads} threads" if args.web_threads > 1 else "sync workers"
+    )
     print(
         f"{args.seconds} s, {args.users} users ({min(args.members, args.users)} members), "
-        f"gunicorn {args.web_workers} sync workers, Celery worker concurrency "
+        f"gunicorn {args.web_workers} {kind}, Celery worker concurrency "
         f"{args.worker_concurrency}, PostgreSQL and Redis; * = page view"
     )
     print(result.table())
