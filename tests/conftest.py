@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,9 +43,36 @@ REQUIRE_BROWSER = _required("REQUIRE_BROWSER")
 REQUIRE_POSTGRES = _required("REQUIRE_POSTGRES")
 REQUIRE_REDIS = _required("REQUIRE_REDIS")
 # One queue per test run, so a dev worker on the same broker never takes test tasks.
+# (Under pytest-xdist each test process imports this module: each has queues of its own.)
 TEST_QUEUE = f"influence-test-{uuid.uuid4().hex[:8]}"
 # Settings the test process and the workers it starts share.
 TEST_WORKER_ENV = {"SCORING_DISPATCH_COALESCE_SECONDS": "0.2"}
+
+
+def _redis_url_with_db(url: str, offset: int) -> str:
+    """REDIS_URL with its database number moved up by ``offset``."""
+    parts = urllib.parse.urlsplit(url)
+    db = int(parts.path.strip("/") or 0) + offset
+    if db > 15:
+        raise pytest.UsageError(
+            f"pytest-xdist: process {offset} would need Redis database {db} ({url} plus "
+            f"{offset}); Redis has 16. Use a lower database in REDIS_URL or fewer processes."
+        )
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: Any, specs: list[Any]) -> None:
+    """`pytest -n N` (make test): each test process gets what a test run has to itself, as
+    its test database has (pytest-django names it per process): a Redis database (REDIS_URL's
+    own for gw0, the next ones up for gw1...), since the cache is cleared by key prefix before
+    every test and allauth counts rate limits in it; and a VAR_DIR folder. The environment
+    is set before the process loads the settings, and its worker processes inherit it."""
+    for spec in specs:
+        n = int(spec.id.removeprefix("gw"))
+        if settings.REDIS_URL:
+            spec.env["REDIS_URL"] = _redis_url_with_db(settings.REDIS_URL, n)
+        spec.env["VAR_DIR"] = str(Path(settings.VAR_DIR) / f"xdist-{spec.id}")
 
 
 def import_queue_of(queue: str) -> str:

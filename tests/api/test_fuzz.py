@@ -15,7 +15,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
-MAX_SECONDS = 75
+# `make test` runs the suite in two processes, so the fuzzer shares the CPU with the other
+# one: in CI it generated 1,149 cases in 75 s beside it against 1,313 before (every one of
+# the 54 operations and every phase either way). 90 s keeps at least the former count;
+# the box costs one process its time, not the suite (docs/benchmarks.md).
+MAX_SECONDS = 90
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,6 +25,8 @@ TEMPLATE = "faults_template"
 
 pytestmark = [
     pytest.mark.worker,
+    # Under pytest-xdist (make test), in one process: they share the servers fixture.
+    pytest.mark.xdist_group("faults"),
     pytest.mark.skipif(
         binaries_missing() is not None,
         reason="the fault tests start their own PostgreSQL and Redis servers: "
