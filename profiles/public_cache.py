@@ -1,8 +1,9 @@
 """The server-side cache of public pages and badges: its keys, and clearing them.
 
 Public pages and badges are rendered once and kept under keys named after the handle and
-the current policy versions of the purposes they depend on (a new policy pauses pages until
-members answer, so it must miss the cache): ``page`` holds the body, for any viewer;
+the current policy versions of the purposes they depend on (``PAGE_PURPOSES``: a new
+policy pauses pages and directory listings until members answer, so it must miss the
+cache): ``page`` holds the body, for any viewer;
 ``anonymous`` the whole HTML page as every signed-out visitor gets it; ``badge`` the SVG;
 ``directory`` a whole signed-out directory or search results page, under a key that also
 holds the directory version, which every clear bumps (a change to any member may change
@@ -37,8 +38,12 @@ LOCAL_MAX_ENTRIES = 1000
 _local: dict[str, tuple[float, object]] = {}
 
 
+# The purposes whose consent the public pages and the directory depend on.
+PAGE_PURPOSES = (Purpose.PUBLIC_PROFILE, Purpose.SCORING, Purpose.DISCOVERY)
+
+
 def public_cache_key(kind: str, handle: str) -> str:
-    versions = f"{PURPOSES[Purpose.PUBLIC_PROFILE].version}:{PURPOSES[Purpose.SCORING].version}"
+    versions = ":".join(PURPOSES[purpose].version for purpose in PAGE_PURPOSES)
     return f"public:{kind}:{handle}:{versions}"
 
 

@@ -30,7 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from profiles.models import User
-from profiles.purposes import Purpose
+from profiles.purposes import PURPOSES, Purpose
 from profiles.selectors import (
     consent_active_on,
     consent_states_of_request,
@@ -711,15 +711,19 @@ class DirectoryPage:
 # Stand in for a search term in the directory's SQL, compiled once per kind of search.
 _TERM_PLACEHOLDER = "directory-term-placeholder-7340021"
 _LABEL_PLACEHOLDERS = ("directory-label-placeholder-1", "directory-label-placeholder-2")
-_directory_sql: dict[tuple[str, str], tuple[str, tuple[Any, ...]]] = {}
+_directory_sql: dict[tuple[str, ...], tuple[str, tuple[Any, ...]]] = {}
 
 
 def _directory_query_sql(kind: str) -> tuple[str, tuple[Any, ...]]:
     """The SQL of ``_directory_listed`` for a kind of search, with the total number of
     rows in each row (a window count) and room for LIMIT and OFFSET; built and compiled
-    once per process. Building and compiling it cost most of a directory page's time
-    (about 4 of 7 ms) when every change to a listed member re-renders the page."""
-    key = (connection.alias, kind)
+    once per process and policy: the consent conditions carry the current versions of
+    ``discovery`` and ``public_profile`` as parameters, so a new version (a deploy, or a
+    test publishing one) compiles it again. Building and compiling it cost most of a
+    directory page's time (about 4 of 7 ms) when every change to a listed member
+    re-renders the page."""
+    versions = tuple(PURPOSES[p].version for p in (Purpose.DISCOVERY, Purpose.PUBLIC_PROFILE))
+    key = (connection.alias, kind, *versions)
     found = _directory_sql.get(key)
     if found is None:
         queryset = _directory_listed(kind, _TERM_PLACEHOLDER, labels=list(_LABEL_PLACEHOLDERS))

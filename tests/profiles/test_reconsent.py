@@ -141,3 +141,19 @@ def test_a_foreign_next_address_is_ignored(client, alice: User, new_policy: Publ
         reverse("reconsent"), {"consent_scoring": "yes", "next": "https://evil.example/"}
     )
     assert response["Location"] == reverse("dashboard")
+
+
+def test_a_new_directory_policy_takes_members_out_of_the_directory_until_they_answer(
+    client, new_policy: Publish
+) -> None:
+    from profiles.services.handles import handle_set
+    from tests.conftest import make_member
+
+    member = make_member("listed@example.org", [Purpose.DISCOVERY, Purpose.PUBLIC_PROFILE])
+    handle_set(member=member, handle="listed_q")
+    for query in ("", "@list"):  # the page (cached for visitors) and its compiled query
+        assert "@listed_q" in client.get(reverse("directory"), {"q": query}).content.decode()
+
+    new_policy(Purpose.DISCOVERY)  # a deploy with a new text: nobody has answered it yet
+    for query in ("", "@list"):
+        assert "@listed_q" not in client.get(reverse("directory"), {"q": query}).content.decode()

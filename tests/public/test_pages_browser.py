@@ -9,8 +9,12 @@ import pytest
 from django.test import Client
 
 from profiles.models import User
+from profiles.purposes import Purpose
+from profiles.services.handles import handle_set
 from profiles.services.notifications import notification_send
+from scoring.models import Topic, TopicStatus
 from tests.browser import VIEWPORTS, check_page
+from tests.conftest import make_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +48,18 @@ def test_the_public_pages_pass_axe_and_fit(
     page.goto(f"{base}/people/?q=%23nothingqux")
     assert page.get_by_test_id("directory-empty").is_visible()
     check_page(page, f"directory empty {viewport}")
+
+    for n in range(24):  # with alice, 25 listed: two pages
+        member = make_member(f"page{n:02d}@example.org", [Purpose.DISCOVERY])
+        handle_set(member=member, handle=f"page_{n:02d}_with_a_long_handle")
+        Topic.objects.create(user=member, label="privacy", status=TopicStatus.APPROVED, score=n)
+    page.goto(f"{base}/people/?page=2")
+    assert page.get_by_test_id("directory-entry").count() == 5
+    assert page.get_by_text("Page 2 of 2").is_visible()
+    page.get_by_role("link", name="Previous").click()
+    assert page.get_by_test_id("directory-entry").count() == 20
+    assert page.get_by_role("link", name="Next").is_visible()
+    check_page(page, f"directory paginated {viewport}")
 
     sign_in(page, live_server, public_alice)
     page.goto(f"{base}/account/profile/")
